@@ -1,0 +1,1 @@
+"""Data contracts: per-clip result, Arrow schemas, object-store access, expectation suites."""

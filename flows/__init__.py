@@ -1,0 +1,1 @@
+"""Prefect flows and deployments only: they declare which tasks run in which order."""

@@ -1,0 +1,1 @@
+"""The running stack: embedded SeaweedFS + Prefect server, and the Dask cluster choice."""

@@ -1,0 +1,116 @@
+"""Decode a clip with PyAV from a path or any seekable binary stream (e.g. ranged S3 reads).
+
+Decode errors become :class:`ClipDecodeError` with a message that says what is wrong with
+this clip, so a scan can record it as a finding row and go on.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+from veilscan.catalog.clip_result import ClipInfo
+
+
+class ClipDecodeError(Exception):
+    """The clip cannot be decoded; the message is specific to what went wrong."""
+
+
+def _size_of(stream: BinaryIO) -> int | None:
+    try:
+        pos = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(pos)
+        return end
+    except (OSError, AttributeError):
+        return None
+
+
+class Clip:
+    """An open video: its :class:`ClipInfo` and a single pass over its frames."""
+
+    def __init__(self, container: av.container.InputContainer, source: str) -> None:
+        self._container = container
+        self._source = source
+        if not container.streams.video:
+            raise ClipDecodeError(f"{source}: container has no video stream")
+        self._stream = container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        ctx = self._stream.codec_context
+        rate = self._stream.average_rate or self._stream.guessed_rate or Fraction(0)
+        fps = float(rate) if rate else 0.0
+        duration_s = 0.0
+        if self._stream.duration is not None and self._stream.time_base is not None:
+            duration_s = float(self._stream.duration * self._stream.time_base)
+        elif container.duration is not None:
+            duration_s = container.duration / av.time_base
+        frames = int(self._stream.frames or 0) or int(round(duration_s * fps))
+        self.info = ClipInfo(
+            source=source, frames=frames, fps=round(fps, 3), width=int(ctx.width),
+            height=int(ctx.height), duration_s=round(duration_s, 3), codec=ctx.name,
+        )
+        self.decoded = 0
+
+    def frames(self, fmt: str = "rgb24") -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(frame_index, H x W x 3 uint8)`` in decode order.
+
+        Raises :class:`ClipDecodeError` if the stream breaks part-way (truncated upload,
+        corrupt packets); frames yielded before that are valid.
+        """
+        try:
+            for frame in self._container.decode(self._stream):
+                yield self.decoded, frame.to_ndarray(format=fmt)
+                self.decoded += 1
+        except av.FFmpegError as exc:
+            raise ClipDecodeError(
+                f"{self._source}: stream broke after {self.decoded} frames: {exc}"
+            ) from exc
+        expected = self.info.frames
+        if expected and self.decoded < expected * 0.98 - 1:
+            raise ClipDecodeError(
+                f"{self._source}: truncated: decoded {self.decoded} of {expected} frames "
+                "the header announces"
+            )
+        if self.decoded == 0:
+            raise ClipDecodeError(f"{self._source}: video stream holds no decodable frame")
+
+    def finished_info(self) -> ClipInfo:
+        """:attr:`info` with the frame count and duration actually decoded."""
+        if not self.decoded:
+            return self.info
+        fps = self.info.fps or 1.0
+        return ClipInfo(**{**self.info.__dict__, "frames": self.decoded,
+                           "duration_s": round(self.decoded / fps, 3)})
+
+
+@contextmanager
+def open_clip(source: str | Path | BinaryIO, name: str | None = None) -> Iterator[Clip]:
+    """Open ``source`` (a path or a seekable binary stream) for decoding.
+
+    ``name`` is how the clip is called in errors and results (defaults to the path).
+    """
+    label = name or str(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise ClipDecodeError(f"{label}: no such file")
+        size: int | None = path.stat().st_size
+    else:
+        size = _size_of(source)
+    if size == 0:
+        raise ClipDecodeError(f"{label}: empty object (0 bytes)")
+    try:
+        container = av.open(source if not isinstance(source, Path) else str(source), mode="r")
+    except av.FFmpegError as exc:
+        raise ClipDecodeError(f"{label}: not a readable video container ({exc})") from exc
+    try:
+        yield Clip(container, label)
+    finally:
+        container.close()
