@@ -33,6 +33,31 @@ def _size_of(stream: BinaryIO) -> int | None:
         return None
 
 
+def _head(source: str | Path | BinaryIO, n: int = 512) -> bytes:
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as fh:
+            return fh.read(n)
+    pos = source.tell()
+    source.seek(0)
+    head = source.read(n)
+    source.seek(pos)
+    return head
+
+
+def _why_unopenable(source: str | Path | BinaryIO) -> str:
+    """Name the likely cause from the first bytes, so an archive team knows what to fix."""
+    try:
+        head = _head(source)
+    except OSError:
+        return "not a readable video container"
+    if head[4:8] == b"ftyp":
+        return "MP4/MOV header present but the file is truncated or corrupt (no usable moov index)"
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if head and printable / len(head) > 0.95:
+        return "not a video: the object holds text"
+    return "not a readable video container"
+
+
 class Clip:
     """An open video: its :class:`ClipInfo` and a single pass over its frames."""
 
@@ -109,7 +134,7 @@ def open_clip(source: str | Path | BinaryIO, name: str | None = None) -> Iterato
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), mode="r")
     except av.FFmpegError as exc:
-        raise ClipDecodeError(f"{label}: not a readable video container ({exc})") from exc
+        raise ClipDecodeError(f"{label}: {_why_unopenable(source)} ({exc})") from exc
     try:
         yield Clip(container, label)
     finally:

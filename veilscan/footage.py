@@ -1,0 +1,188 @@
+"""Synthetic archive footage from images that installed packages ship.
+
+A moving camera over a still scene, with faces redacted the way an editor would (per frame,
+following the face), encoded with PyAV. The demo, the tests and the benchmarks build their
+inputs here, so nothing is downloaded and nothing from ../shared is copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from skimage import data
+
+from veilscan.tasks import obfuscate
+
+ASTRONAUT_FACE = (172, 60, 108, 112)
+"""``(x, y, w, h)`` of the face in scikit-image's 512x512 ``astronaut.png``."""
+
+
+@lru_cache(maxsize=1)
+def lfw_faces() -> np.ndarray:
+    """The 100 face crops of scikit-image's ``lfw_subset`` (25x25 grey, 0..1)."""
+    return data.lfw_subset()[:100]
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A camera panning over a scene: frame size and a drift in pixels per frame."""
+
+    width: int = 384
+    height: int = 288
+    frames: int = 50
+    fps: int = 25
+    start: tuple[float, float] = (40.0, 20.0)
+    drift: tuple[float, float] = (1.6, 0.7)
+    wobble_px: float = 3.0
+
+    def offset(self, i: int) -> tuple[float, float]:
+        """Top-left of the view in scene coordinates at frame ``i`` (sub-pixel)."""
+        wob = self.wobble_px * np.sin(i / 7.0)
+        return (self.start[0] + self.drift[0] * i + wob,
+                self.start[1] + self.drift[1] * i + 0.5 * wob)
+
+
+@dataclass(frozen=True)
+class SceneFace:
+    """A face in scene coordinates and how (and when) it is redacted."""
+
+    box: tuple[int, int, int, int]
+    recipe: obfuscate.Recipe | None = None
+    dropout_frames: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedClip:
+    """Ground truth of a rendered clip: per face, the frame-coordinate box of every frame."""
+
+    path: Path
+    frames: int
+    fps: int
+    boxes: list[list[tuple[int, int, int, int, int]]] = field(default_factory=list)
+
+
+def textured_backdrop(width: int, height: int) -> np.ndarray:
+    """A studio wall with texture (brick) so a redaction contrasts with its surround."""
+    brick = data.brick()
+    tile = cv2.cvtColor(cv2.resize(brick, (256, 256)), cv2.COLOR_GRAY2RGB)
+    tile = (tile.astype(np.float32) * np.array([0.9, 0.8, 0.7])).astype(np.uint8)
+    reps = (height // 256 + 1, width // 256 + 1, 1)
+    return np.tile(tile, reps)[:height, :width].copy()
+
+
+def astronaut_scene() -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The astronaut portrait set into a wider textured scene; returns (scene, face box)."""
+    scene = textured_backdrop(800, 620)
+    scene[40:552, 120:632] = data.astronaut()
+    x, y, w, h = ASTRONAUT_FACE
+    return scene, (x + 120, y + 40, w, h)
+
+
+def lineup_scene(face_ids: Sequence[int] = (3, 17, 42), face_px: int = 72
+                 ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Faces from ``lfw_subset`` side by side on a textured wall (a low-resolution crowd)."""
+    scene = textured_backdrop(800, 620)
+    boxes = []
+    for n, fid in enumerate(face_ids):
+        face = cv2.resize((lfw_faces()[fid] * 255).astype(np.uint8), (face_px, face_px),
+                          interpolation=cv2.INTER_CUBIC)
+        x, y = 200 + n * (face_px + 36), 220
+        scene[y:y + face_px, x:x + face_px] = face[..., None]
+        boxes.append((x, y, face_px, face_px))
+    return scene, boxes
+
+
+def render_frames(scene: np.ndarray, faces: Sequence[SceneFace], camera: Camera
+                  ) -> Iterable[tuple[np.ndarray, list[tuple[int, int, int, int, int]]]]:
+    """Yield ``(frame, boxes)``: the camera view with each face redacted as it moves."""
+    for i in range(camera.frames):
+        ox, oy = camera.offset(i)
+        m = np.float32([[1, 0, -ox], [0, 1, -oy]])
+        frame = cv2.warpAffine(scene, m, (camera.width, camera.height),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        boxes = []
+        for face in faces:
+            bx, by, bw, bh = face.box
+            fbox = (int(round(bx - ox)), int(round(by - oy)), bw, bh)
+            boxes.append((i, *fbox))
+            if face.recipe is not None and i not in face.dropout_frames:
+                frame = obfuscate.apply(frame, fbox, face.recipe)
+        yield frame, boxes
+
+
+def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 25, *,
+                codec: str = "libx264", crf: int = 20, audio_tone_hz: float | None = None,
+                on_frame: Callable[[int], None] | None = None) -> int:
+    """Encode RGB frames to ``path`` (H.264 yuv420p by default); returns the frame count.
+
+    With ``audio_tone_hz`` an AAC sine tone of the same duration is muxed in, so audio
+    handling can be checked.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with av.open(str(path), mode="w") as out:
+        stream = None
+        audio = None
+        frames = iter(frames)
+        for rgb in frames:
+            if stream is None:
+                stream = out.add_stream(codec, rate=fps)
+                stream.width, stream.height = rgb.shape[1], rgb.shape[0]
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"crf": str(crf), "preset": "veryfast"}
+                if audio_tone_hz:
+                    audio = out.add_stream("aac", rate=48000)
+                    audio.layout = "mono"
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = count
+            frame.time_base = Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            count += 1
+            if on_frame:
+                on_frame(count)
+        if stream is None:
+            raise ValueError("no frames to write")
+        for packet in stream.encode():
+            out.mux(packet)
+        if audio is not None:
+            _write_tone(out, audio, audio_tone_hz, count / fps)
+    return count
+
+
+def _write_tone(out: av.container.OutputContainer, stream, hz: float, seconds: float) -> None:
+    rate, chunk = 48000, 1024
+    total = int(rate * seconds)
+    t = np.arange(total) / rate
+    samples = (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+    for start in range(0, total, chunk):
+        block = samples[start:start + chunk]
+        frame = av.AudioFrame.from_ndarray(block[None, :], format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+
+
+def render_clip(path: Path, scene: np.ndarray, faces: Sequence[SceneFace],
+                camera: Camera = Camera(), **encode) -> RenderedClip:
+    """Render and encode one clip; returns its ground-truth boxes per face."""
+    truth: list[list[tuple[int, int, int, int, int]]] = [[] for _ in faces]
+
+    def frames() -> Iterable[np.ndarray]:
+        for frame, boxes in render_frames(scene, faces, camera):
+            for n, b in enumerate(boxes):
+                truth[n].append(b)
+            yield frame
+
+    n = write_video(path, frames(), camera.fps, **encode)
+    return RenderedClip(path=path, frames=n, fps=camera.fps, boxes=truth)
