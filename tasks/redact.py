@@ -529,7 +529,9 @@ def _pts_step(stream: av.video.stream.VideoStream) -> int:
 
 def _to_format(frame: av.VideoFrame, pix_fmt: str) -> av.VideoFrame:
     out = frame.reformat(format=pix_fmt)
-    out.pts, out.time_base, out.duration = frame.pts, frame.time_base, frame.duration
+    out.pts, out.duration = frame.pts, frame.duration
+    if frame.time_base is not None:
+        out.time_base = frame.time_base
     return out
 
 

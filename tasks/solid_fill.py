@@ -91,7 +91,8 @@ def _paint_planes(frame: av.VideoFrame, rects: Sequence[Rect],
     y_code, cb_code, cr_code = rgb_to_ycbcr(color, frame.colorspace, full, luma_bits)
     frame.make_writable()  # decoded buffers are shared with the decoder's reference frames
     planes = frame.planes
-    chroma = [c for c in comps if c.is_chroma]
+    # Not ``is_chroma``: PyAV 18 returns the chroma shift there, 0 (falsy) for 4:4:4.
+    chroma = [c for c in comps if not c.is_luma and not c.is_alpha]
     shift_x = shift_y = 0
     if chroma:
         cplane = planes[chroma[0].plane]
@@ -106,41 +107,60 @@ def _paint_planes(frame: av.VideoFrame, rects: Sequence[Rect],
             arr = _plane_array(plane, 1 if comp.bits <= 8 else 2)
             if comp.is_alpha:
                 value = (1 << comp.bits) - 1
-            elif comp.is_chroma:
-                value = cb_code if i == 1 else cr_code
-            else:
+            elif comp.is_luma:
                 value = y_code
-            sx, sy = (shift_x, shift_y) if comp.is_chroma else (0, 0)
+            else:
+                value = cb_code if i == 1 else cr_code
+            sx, sy = (0, 0) if comp.is_luma or comp.is_alpha else (shift_x, shift_y)
             arr[y >> sy:(y + h) >> sy, x >> sx:(x + w) >> sx] = value
 
 
-def _paint_via_rgb(frame: av.VideoFrame, rects: Sequence[Rect],
-                   color: tuple[int, int, int]) -> av.VideoFrame:
-    """Fallback for packed / semi-planar / RGB formats: paint an RGB copy, convert back."""
-    rgb = frame.to_ndarray(format="rgb24")
-    for x, y, w, h in rects:
-        rgb[y:y + h, x:x + w] = color
-    out = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-    out = out.reformat(format=frame.format.name, dst_colorspace=frame.colorspace or None,
-                       dst_color_range=frame.color_range or None)
+# Packed / semi-planar layouts and the planar layout that holds the same samples.
+_PLANAR_EQUIVALENT = {
+    "nv12": "yuv420p", "nv21": "yuv420p", "nv16": "yuv422p", "nv24": "yuv444p",
+    "yuyv422": "yuv422p", "uyvy422": "yuv422p", "p010le": "yuv420p10le",
+    "p016le": "yuv420p16le",
+}
+
+
+def _with_props_of(out: av.VideoFrame, frame: av.VideoFrame) -> av.VideoFrame:
     out.pts = frame.pts
-    out.time_base = frame.time_base
     out.duration = frame.duration
+    if frame.time_base is not None:
+        out.time_base = frame.time_base
     out.colorspace = frame.colorspace
     out.color_range = frame.color_range
     return out
+
+
+def _paint_rgb(frame: av.VideoFrame, rects: Sequence[Rect],
+               color: tuple[int, int, int]) -> av.VideoFrame:
+    rgb = frame.to_ndarray(format="rgb24")
+    for x, y, w, h in rects:
+        rgb[y:y + h, x:x + w] = color
+    return _with_props_of(av.VideoFrame.from_ndarray(rgb, format="rgb24"), frame)
 
 
 def paint_solid(frame: av.VideoFrame, rects: Sequence[Rect],
                 color: tuple[int, int, int] = (0, 0, 0)) -> av.VideoFrame:
     """Return ``frame`` with every rect filled with ``color`` (RGB, 0-255).
 
-    Planar YUV and grey frames are painted in place (after making their buffers private);
-    other formats go through an RGB copy. Rects must already be clipped to the frame.
+    Planar YUV and grey frames are painted in place (after making their buffers private).
+    Packed or semi-planar YUV (nv12, yuyv422, ...) is first moved, sample for sample, into
+    its planar layout (converting through RGB would smear chroma across the box edge); RGB
+    frames are painted as rgb24. So the result may be in a different pixel format than
+    ``frame``; the caller converts it to what its encoder wants. Rects must be clipped.
     """
     if not rects:
         return frame
-    if _paintable_planar(frame.format):
+    fmt = frame.format
+    if not _paintable_planar(fmt) and not fmt.is_rgb:
+        planar = _PLANAR_EQUIVALENT.get(fmt.name)
+        if planar is None:
+            planar = "yuv444p" if max(c.bits for c in fmt.components) <= 8 else "yuv444p16le"
+        frame = _with_props_of(frame.reformat(format=planar), frame)
+        fmt = frame.format
+    if _paintable_planar(fmt):
         _paint_planes(frame, rects, color)
         return frame
-    return _paint_via_rgb(frame, rects, color)
+    return _paint_rgb(frame, rects, color)
