@@ -102,6 +102,31 @@ def env_for(info: StackInfo) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def activate(info: StackInfo) -> Iterator[StackInfo]:
+    """Point this process at the stack for the duration of the block, then restore.
+
+    Sets :func:`env_for` in ``os.environ`` (inherited by Dask worker processes and
+    subprocesses) *and* Prefect's settings context: Prefect reads its settings when it is
+    imported, so changing ``PREFECT_API_URL`` in the environment afterwards is not enough: the
+    flow would quietly start its own ephemeral server instead.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    updates = env_for(info)
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: info.prefect_api_url}):
+            yield info
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def up(
     state_dir: Path | None = None,
     *,
