@@ -516,6 +516,10 @@ def _transcode(in_c: av.container.InputContainer, in_v: av.video.stream.VideoStr
         raise RenderError(f"{label}: source broke after {index} frames: {exc}") from exc
     if index == 0:
         raise RenderError(f"{label}: video stream holds no decodable frame")
+    expected = int(in_v.frames or 0)
+    if expected and index < expected * 0.98 - 1:  # same tolerance as tasks.decode
+        raise RenderError(f"{label}: truncated: decoded {index} of {expected} frames the "
+                          "header announces")
     emit(None)
     return index
 

@@ -39,8 +39,13 @@ def square_at(i: int) -> tuple[int, int]:
     return 20 + 3 * i, 40 + i
 
 
-def make_clip(path: Path, audio_codec: str = "aac", rotation: float = 90.0) -> None:
-    """64-frame 320x240 H.264 (B-frames) clip with a moving textured square and a tone."""
+def make_clip(path: Path, audio_codecs: tuple[str, ...] = ("aac",), rotation: float = 90.0,
+              colorspace: int | None = None, faststart: bool = False) -> None:
+    """64-frame 320x240 H.264 (B-frames) clip with a moving textured square and tones.
+
+    ``colorspace`` tags the video (AVColorSpace number, e.g. 1 = BT.709); ``faststart``
+    puts the index first, so a truncated copy still opens and breaks mid-stream.
+    """
     rng = np.random.default_rng(7)
     # camera-like content: smooth shading plus fine grain, and a blocky "face" texture
     yy, xx = np.mgrid[0:H, 0:W]
@@ -49,36 +54,49 @@ def make_clip(path: Path, audio_codec: str = "aac", rotation: float = 90.0) -> N
     background = np.clip(shade[..., None] + grain + [0, 10, -10], 0, 255).astype(np.uint8)
     texture = np.kron(rng.integers(0, 255, (SQUARE // 6, SQUARE // 6, 3)),
                       np.ones((6, 6, 1))).astype(np.uint8)
-    with av.open(str(path), "w") as out:
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as out:
         out.metadata["title"] = "veilscan redact test"
         v = out.add_stream("libx264", rate=FPS)
         v.width, v.height, v.pix_fmt = W, H, "yuv420p"
         v.options = {"crf": "16", "bf": "2", "preset": "veryfast"}
         v.metadata["language"] = "eng"
+        if colorspace is not None:
+            ctx = v.codec_context
+            ctx.colorspace = ctx.color_primaries = ctx.color_trc = colorspace
+            ctx.color_range = 1
         if rotation:
             v.set_display_rotation(rotation)
-        layout = "mono"
-        a = out.add_stream(audio_codec, rate=SR)
-        a.layout = layout
-        a.metadata["language"] = "fra"
+        tracks = []
+        for k, codec in enumerate(audio_codecs):
+            a = out.add_stream(codec, rate=SR)
+            a.layout = "mono"
+            a.metadata["language"] = ("fra", "deu")[k % 2]
+            tracks.append(a)
         for i in range(N):
             img = np.roll(background, i, axis=1).copy()
             x, y = square_at(i)
             img[y:y + SQUARE, x:x + SQUARE] = texture
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            if colorspace is not None:
+                frame = frame.reformat(format="yuv420p", dst_colorspace=colorspace,
+                                       dst_color_range=1)
+                frame.colorspace, frame.color_range = colorspace, 1
             frame.pts = i
             out.mux(v.encode(frame))
         out.mux(v.encode())
         t = np.arange(int(SR * N / FPS)) / SR
-        tone = 0.3 * np.sin(2 * np.pi * 440.0 * t) + 0.1 * np.sin(2 * np.pi * 97.0 * t)
-        fmt = "fltp" if audio_codec == "aac" else "s16"
-        samples = tone.astype(np.float32) if fmt == "fltp" else (tone * 20000).astype(np.int16)
-        for pos in range(0, len(samples), 1024):
-            af = av.AudioFrame.from_ndarray(samples[None, pos:pos + 1024], format=fmt,
-                                            layout=layout)
-            af.sample_rate, af.pts = SR, pos
-            out.mux(a.encode(af))
-        out.mux(a.encode())
+        for k, a in enumerate(tracks):
+            tone = 0.3 * np.sin(2 * np.pi * (440.0 + 110 * k) * t) + 0.1 * np.sin(0.6 * t * SR)
+            fmt = "fltp" if a.codec_context.name == "aac" else "s16"
+            samples = (tone.astype(np.float32) if fmt == "fltp"
+                       else (tone * 20000).astype(np.int16))
+            for pos in range(0, len(samples), 1024):
+                af = av.AudioFrame.from_ndarray(samples[None, pos:pos + 1024], format=fmt,
+                                                layout="mono")
+                af.sample_rate, af.pts = SR, pos
+                out.mux(a.encode(af))
+            out.mux(a.encode())
 
 
 def square_track(first: int = 12, last: int = 40, dropout: int = 26) -> TrackFinding:
@@ -105,9 +123,9 @@ def decode_rgb(path: Path | io.BytesIO) -> tuple[list[np.ndarray], list[int]]:
         return frames, pts
 
 
-def decode_audio(path: Path | io.BytesIO) -> np.ndarray:
+def decode_audio(path: Path | io.BytesIO, index: int = 0) -> np.ndarray:
     with av.open(path) as c:
-        return np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1)
+        return np.concatenate([f.to_ndarray() for f in c.decode(audio=index)], axis=1)
 
 
 def audio_packets(path: Path) -> list[tuple[int | None, bytes]]:
@@ -320,7 +338,7 @@ def test_render_result_describes_the_file(rendered):
 
 def test_render_streams_in_and_out_with_pcm_in_matroska(tmp_path):
     src = tmp_path / "src.mkv"
-    make_clip(src, audio_codec="pcm_s16le", rotation=0)
+    make_clip(src, audio_codecs=("pcm_s16le", "aac"), rotation=0)
     out = io.BytesIO()
     with src.open("rb") as f:
         result = render_solid_redaction(f, out, [square_track()])  # default plan: black
@@ -332,8 +350,24 @@ def test_render_streams_in_and_out_with_pcm_in_matroska(tmp_path):
     assert len(frames) == N
     x, y = square_at(20)
     assert frames[20][y:y + SQUARE, x:x + SQUARE].max() <= 8  # black fill
-    assert np.array_equal(decode_audio(io.BytesIO(data)), decode_audio(src))
+    for k in range(2):  # both audio streams, PCM and AAC
+        assert np.array_equal(decode_audio(io.BytesIO(data), k), decode_audio(src, k))
     assert result.audio_copied
+
+
+def test_render_honours_bt709_colour_tags(tmp_path):
+    src, dst = tmp_path / "src.mp4", tmp_path / "out.mp4"
+    make_clip(src, audio_codecs=(), rotation=0, colorspace=1)
+    color = (40, 200, 230)  # far from grey: a BT.601/709 mix-up would miss by > 10
+    render_solid_redaction(src, dst, [square_track()], RedactionPlan(color=color))
+    with av.open(str(src)) as a, av.open(str(dst)) as b:
+        fa, fb = next(a.decode(video=0)), next(b.decode(video=0))
+        assert (fb.colorspace, fb.color_range) == (fa.colorspace, fa.color_range) == (1, 1)
+        assert not b.streams.audio
+        frames = [f.to_ndarray(format="rgb24") for f in b.decode(video=0)]
+    x, y = square_at(30)
+    region = frames[29][y + 2:y + SQUARE - 2, x + 2:x + SQUARE - 2].astype(int)
+    assert np.abs(region - np.array(color)).mean() < 3.0
 
 
 # --------------------------------------------------------------------------- bad input
@@ -363,10 +397,19 @@ def test_bad_source_raises_clear_error(tmp_path, content, message):
 def test_missing_and_truncated_source(tmp_path, small_clip):
     with pytest.raises(RenderError, match="no such file"):
         render_solid_redaction(tmp_path / "nope.mp4", tmp_path / "out.mp4", [])
-    cut = tmp_path / "cut.mp4"
+    cut = tmp_path / "cut.mp4"  # index at the end: half the file has no index at all
     cut.write_bytes(small_clip.read_bytes()[: os.path.getsize(small_clip) // 2])
-    with pytest.raises(RenderError):
+    with pytest.raises(RenderError, match="not a readable video container"):
         render_solid_redaction(cut, tmp_path / "out.mp4", [square_track()])
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_source_truncated_mid_stream_is_refused(tmp_path):
+    full, cut = tmp_path / "full.mp4", tmp_path / "cut.mp4"
+    make_clip(full, faststart=True)  # index first: the cut copy opens, then runs dry
+    cut.write_bytes(full.read_bytes()[: int(os.path.getsize(full) * 0.6)])
+    with pytest.raises(RenderError, match="truncated"):
+        render_solid_redaction(cut, tmp_path / "out.mp4", [])
     assert not (tmp_path / "out.mp4").exists()
 
 
