@@ -370,6 +370,39 @@ def test_render_honours_bt709_colour_tags(tmp_path):
     assert np.abs(region - np.array(color)).mean() < 3.0
 
 
+@pytest.mark.parametrize("codec, suffix, pix_fmt, options", [
+    ("mpeg4", ".mp4", "yuv420p", {"b": "2000000"}),
+    ("libvpx-vp9", ".webm", "yuv420p", {"crf": "30", "b": "0", "deadline": "realtime",
+                                        "cpu-used": "8"}),
+    ("mjpeg", ".mkv", "yuvj420p", {}),  # full-range samples
+])
+def test_render_other_codecs_keep_codec_and_timing(tmp_path, codec, suffix, pix_fmt, options):
+    src, dst = tmp_path / f"src{suffix}", tmp_path / f"out{suffix}"
+    n = 24
+    with av.open(str(src), "w") as out:
+        v = out.add_stream(codec, rate=FPS)
+        v.width, v.height, v.pix_fmt, v.options = W, H, pix_fmt, options
+        for i in range(n):
+            img = np.full((H, W, 3), 120, np.uint8)
+            img[::8] = 60  # stripes, so the fill has something to cover
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(v.encode(frame))
+        out.mux(v.encode())
+    color = (250, 250, 20)
+    track = TrackFinding(0, "mosaic", 8, 40, 5, 5, 15, [(f, 100, 80, 40, 40) for f in range(5, 16)])
+    result = render_solid_redaction(src, dst, [track], RedactionPlan(color=color))
+    with av.open(str(src)) as a, av.open(str(dst)) as b:
+        out_codec = b.streams.video[0].codec_context.name
+        assert out_codec == a.streams.video[0].codec_context.name == result.video_codec
+        assert b.streams.video[0].codec_context.pix_fmt == pix_fmt
+        assert [f.pts for f in b.decode(video=0)] == [f.pts for f in a.decode(video=0)]
+    assert result.frames == n
+    frames, _ = decode_rgb(dst)
+    assert np.abs(frames[10][84:116, 104:136].astype(int) - color).mean() < 6
+    assert np.abs(frames[0][84:116, 104:136].astype(int) - color).mean() > 60
+
+
 # --------------------------------------------------------------------------- bad input
 
 
