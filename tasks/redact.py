@@ -327,6 +327,9 @@ def render_solid_redaction(src: str | Path | BinaryIO, dst: str | Path | BinaryI
     started = time.perf_counter()
     in_c, label, src_bytes = _open_source(src)
     tmp_dir = Path(dst).parent if isinstance(dst, (str, Path)) else None
+    if tmp_dir is not None and not tmp_dir.is_dir():
+        in_c.close()
+        raise RenderError(f"{dst}: destination directory does not exist")
     tmp_path: Path | None = None
     try:
         fmt, suffix = _output_format(src, dst, in_c)
@@ -398,6 +401,7 @@ def _render(in_c: av.container.InputContainer, out_path: Path, fmt: str,
     fills = fill_boxes_by_frame(tracks, horizon, width, height, plan)
 
     out_c = av.open(str(out_path), mode="w", format=fmt)
+    failed = True
     try:
         out_v, encoder = _add_video_stream(out_c, in_v, in_c, plan, label, src_bytes)
         copies: dict[int, av.stream.Stream] = {}
@@ -423,8 +427,13 @@ def _render(in_c: av.container.InputContainer, out_path: Path, fmt: str,
         if last_box >= frames:
             raise RenderError(f"{label}: boxes reach frame {last_box} but the clip has "
                               f"{frames} frames: findings do not match this source")
+        failed = False
     finally:
-        out_c.close()
+        if failed:  # the output is discarded: don't let closing it mask the real error
+            with contextlib.suppress(Exception):
+                out_c.close()
+        else:
+            out_c.close()
     return frames, encoder, dropped, audio_copied
 
 
@@ -463,42 +472,75 @@ def _add_video_stream(out_c: av.container.OutputContainer, in_v: av.video.stream
     return out_v, encoder
 
 
+class _Writer:
+    """Encodes painted frames and muxes copied packets into the output container.
+
+    Copied packets wait until the first video frame is known, because the header (written
+    with the first muxed packet) must already carry that frame's display matrix.
+    Failures here are the encoder's or muxer's, and say so.
+    """
+
+    def __init__(self, out_c: av.container.OutputContainer,
+                 out_v: av.video.stream.VideoStream, in_v: av.video.stream.VideoStream,
+                 label: str) -> None:
+        self._out_c, self._out_v, self._in_v, self._label = out_c, out_v, in_v, label
+        self._pending: list[av.Packet] = []
+        self._started = False
+        self.frames = 0
+
+    def _mux(self, packets: av.Packet | list[av.Packet]) -> None:
+        try:
+            self._out_c.mux(packets)
+        except av.FFmpegError as exc:
+            raise RenderError(f"{self._label}: writing the output failed at frame "
+                              f"{self.frames}: {exc}") from exc
+
+    def _encode(self, frame: av.VideoFrame | None) -> list[av.Packet]:
+        try:
+            return self._out_v.encode(frame)
+        except av.FFmpegError as exc:
+            raise RenderError(f"{self._label}: encoding failed at frame {self.frames}: "
+                              f"{exc}") from exc
+
+    def copy(self, packet: av.Packet, to: av.stream.Stream) -> None:
+        packet.stream = to
+        if self._started:
+            self._mux(packet)
+        else:
+            self._pending.append(packet)
+
+    def video(self, frame: av.VideoFrame | None) -> None:
+        """Encode ``frame`` (None flushes the encoder)."""
+        if not self._started and frame is not None:
+            _carry_rotation(frame, self._in_v, self._out_v)
+        packets = self._encode(frame)
+        if frame is not None:
+            self.frames += 1
+        if not self._started:
+            self._started = True
+            self._mux(packets)
+            for p in self._pending:
+                self._mux(p)
+            self._pending.clear()
+        else:
+            self._mux(packets)
+
+
 def _transcode(in_c: av.container.InputContainer, in_v: av.video.stream.VideoStream,
                out_c: av.container.OutputContainer, out_v: av.video.stream.VideoStream,
                copies: dict[int, av.stream.Stream], fills: dict[int, list[Rect]],
                plan: RedactionPlan, label: str) -> int:
     """Decode, paint and encode every video frame; copy the other streams' packets."""
     enc_fmt = out_v.codec_context.pix_fmt
-    pending: list[av.Packet] = []  # copied packets held until the header is written
-    header_written = False
-    index = 0
+    writer = _Writer(out_c, out_v, in_v, label)
     last_pts: int | None = None
     step = _pts_step(in_v)
     streams = [in_v, *(s for s in in_c.streams if s.index in copies)]
-
-    def emit(frame: av.VideoFrame | None) -> None:
-        nonlocal header_written
-        if not header_written:
-            if frame is not None:
-                _carry_rotation(frame, in_v, out_v)
-            header_written = True
-            out_c.mux(out_v.encode(frame))
-            for p in pending:
-                out_c.mux(p)
-            pending.clear()
-            return
-        out_c.mux(out_v.encode(frame))
-
     try:
         for packet in in_c.demux(streams):
             if packet.stream.index != in_v.index:
-                if packet.dts is None:
-                    continue
-                packet.stream = copies[packet.stream.index]
-                if header_written:
-                    out_c.mux(packet)
-                else:
-                    pending.append(packet)
+                if packet.dts is not None:
+                    writer.copy(packet, copies[packet.stream.index])
                 continue
             for frame in in_v.decode(packet):
                 if frame.pts is None:
@@ -506,22 +548,23 @@ def _transcode(in_c: av.container.InputContainer, in_v: av.video.stream.VideoStr
                 elif last_pts is not None and frame.pts <= last_pts:
                     frame.pts = last_pts + 1  # encoders need strictly rising pts
                 last_pts = frame.pts
+                # keep the source's keyframe positions; let the encoder choose the rest
                 frame.pict_type = av.video.frame.PictureType.I if frame.key_frame else 0
-                frame = paint_solid(frame, fills.get(index, ()), plan.color)
+                frame = paint_solid(frame, fills.get(writer.frames, ()), plan.color)
                 if frame.format.name != enc_fmt:
                     frame = _to_format(frame, enc_fmt)
-                emit(frame)
-                index += 1
+                writer.video(frame)
     except av.FFmpegError as exc:
-        raise RenderError(f"{label}: source broke after {index} frames: {exc}") from exc
-    if index == 0:
+        raise RenderError(f"{label}: source broke after {writer.frames} frames: "
+                          f"{exc}") from exc
+    if writer.frames == 0:
         raise RenderError(f"{label}: video stream holds no decodable frame")
     expected = int(in_v.frames or 0)
-    if expected and index < expected * 0.98 - 1:  # same tolerance as tasks.decode
-        raise RenderError(f"{label}: truncated: decoded {index} of {expected} frames the "
-                          "header announces")
-    emit(None)
-    return index
+    if expected and writer.frames < expected * 0.98 - 1:  # same tolerance as tasks.decode
+        raise RenderError(f"{label}: truncated: decoded {writer.frames} of {expected} frames "
+                          "the header announces")
+    writer.video(None)
+    return writer.frames
 
 
 def _pts_step(stream: av.video.stream.VideoStream) -> int:

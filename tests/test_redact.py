@@ -430,6 +430,8 @@ def test_bad_source_raises_clear_error(tmp_path, content, message):
 def test_missing_and_truncated_source(tmp_path, small_clip):
     with pytest.raises(RenderError, match="no such file"):
         render_solid_redaction(tmp_path / "nope.mp4", tmp_path / "out.mp4", [])
+    with pytest.raises(RenderError, match="destination directory does not exist"):
+        render_solid_redaction(small_clip, tmp_path / "no" / "out.mp4", [])
     cut = tmp_path / "cut.mp4"  # index at the end: half the file has no index at all
     cut.write_bytes(small_clip.read_bytes()[: os.path.getsize(small_clip) // 2])
     with pytest.raises(RenderError, match="not a readable video container"):
