@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -182,11 +183,25 @@ def up(
                 started.append(prefect)
             assert weed is not None and prefect is not None
             if not weed_ok:
-                _wait_healthy(
-                    weed, lambda: _weed_healthy(weed, access_key, secret_key), deadline, root
+                weed = _settle(
+                    weed,
+                    lambda e: _weed_healthy(e, access_key, secret_key),
+                    lambda: _start_weed(root, _choose_port(None, None, None, True)),
+                    retry=want_s3 is None,
+                    deadline=deadline,
+                    root=root,
+                    started=started,
                 )
             if not prefect_ok:
-                _wait_healthy(prefect, lambda: _prefect_healthy(prefect), deadline, root)
+                prefect = _settle(
+                    prefect,
+                    _prefect_healthy,
+                    lambda: _start_prefect(root, _choose_port(None, None, None, False)),
+                    retry=want_prefect is None,
+                    deadline=deadline,
+                    root=root,
+                    started=started,
+                )
         except BaseException:
             for entry in started:
                 _stop(entry)
@@ -330,6 +345,38 @@ def _find_executable(name: str, shipped_by: str) -> str:
     return found
 
 
+class _ExitedEarly(StackError):
+    """The service process died before it answered its health check."""
+
+
+START_ATTEMPTS = 3
+
+
+def _settle(
+    entry: dict[str, Any],
+    healthy: Callable[[dict[str, Any]], bool],
+    restart: Callable[[], dict[str, Any]],
+    *,
+    retry: bool,
+    deadline: float,
+    root: Path,
+    started: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Wait until ``entry`` is healthy. If it died early and its port was ours to choose (most
+    likely another process took the port between our check and its bind), start it again
+    on fresh random ports, up to START_ATTEMPTS times."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            _wait_healthy(entry, functools.partial(healthy, entry), deadline, root)
+            return entry
+        except _ExitedEarly:
+            if not retry or attempt == START_ATTEMPTS:
+                raise
+        entry = restart()
+        started.append(entry)
+    raise AssertionError("unreachable")
+
+
 def _wait_healthy(
     entry: dict[str, Any], healthy: Callable[[], bool], deadline: float, root: Path
 ) -> None:
@@ -338,7 +385,7 @@ def _wait_healthy(
     delay = 0.1
     while True:
         if not _alive(entry["pid"], entry["marker"]):
-            raise StackError(f"{entry['marker']} exited during start-up:\n{_tail(log)}")
+            raise _ExitedEarly(f"{entry['marker']} exited during start-up:\n{_tail(log)}")
         if healthy():
             return
         if time.monotonic() > deadline:
@@ -457,7 +504,7 @@ def _reap(pid: int) -> None:
 # --- ports, record, credentials ---------------------------------------------------------------
 
 
-def _choose_port(wanted: int | None, previous: int | None, default: int, grpc: bool) -> int:
+def _choose_port(wanted: int | None, previous: int | None, default: int | None, grpc: bool) -> int:
     """The wanted port (must be free), else the previous or default one if free, else any."""
     if wanted:
         if not _port_free(wanted) or (grpc and not _port_free(wanted + GRPC_OFFSET)):
