@@ -165,13 +165,13 @@ def fill_boxes_by_frame(tracks: list[TrackFinding], frame_count: int, width: int
             per_frame[first - k] = boxes[first]
             per_frame[last + k] = boxes[last]
         for d in sorted(set(int(f) for f in track.dropout_frames)):
-            lo, hi = max(first, d - pad), min(last, d + pad)
-            if lo > hi:
-                continue  # a dropout outside the track's frames: nothing to anchor it to
+            # A dropout outside the track breaks the contract; cover it with the nearest
+            # end's box rather than leave a visible face.
+            lo = min(max(first, d - pad), last)
+            hi = max(min(last, d + pad), first)
             window = _bounding([boxes[f] for f in range(lo, hi + 1)])
             for f in range(d - pad, d + pad + 1):
-                if f in per_frame:
-                    per_frame[f] = _bounding([per_frame[f], window])
+                per_frame[f] = _bounding([per_frame.get(f, window), window])
         for f, box in per_frame.items():
             if not 0 <= f < frame_count:
                 continue

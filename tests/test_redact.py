@@ -179,6 +179,14 @@ def test_plan_widens_around_dropout_and_fills_gaps():
     assert fills[13] == [(120, 0, 20, 20)]  # the missing box holds frame 12's
 
 
+def test_plan_covers_a_dropout_reported_outside_its_track():
+    boxes = [(f, 10, 10, 20, 20) for f in range(0, 5)]
+    track = TrackFinding(0, "mosaic", 8, 20, 2, 0, 4, boxes, dropout_frames=[10])
+    fills = fill_boxes_by_frame([track], 30, 100, 100, RedactionPlan(margin=0.0, pad_frames=2))
+    assert sorted(fills) == [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12]
+    assert all(fills[f] == [(10, 10, 20, 20)] for f in fills)
+
+
 def test_plan_two_tracks_and_empty():
     a = TrackFinding(0, "solid", 0, 10, 0, 0, 0, [(0, 0, 0, 10, 10)])
     b = TrackFinding(1, "solid", 0, 10, 0, 0, 0, [(0, 50, 50, 10, 10)])
