@@ -50,6 +50,8 @@ class RedactionPlan:
     and, around each dropout, the window of frames that gets the union of the window's boxes.
     ``color``: RGB 0-255. ``crf`` / ``preset``: x264 / x265 / VP9 / AV1 quality settings
     (CRF 18 is close to visually lossless); encoders without CRF get the source's bit rate.
+    ``threads``: decoder and encoder threads each, 0 = one per core (set it on a Dask
+    worker that runs several renders at once).
     """
 
     margin: float = 0.15
@@ -57,6 +59,7 @@ class RedactionPlan:
     color: tuple[int, int, int] = (0, 0, 0)
     crf: int = 18
     preset: str = "medium"
+    threads: int = 0
 
     def __post_init__(self) -> None:
         if not (self.margin >= 0 and math.isfinite(self.margin)):
@@ -65,6 +68,8 @@ class RedactionPlan:
             raise ValueError(f"pad_frames must be >= 0, got {self.pad_frames}")
         if len(self.color) != 3 or any(not 0 <= int(c) <= 255 for c in self.color):
             raise ValueError(f"color must be three 0-255 values, got {self.color}")
+        if self.threads < 0:
+            raise ValueError(f"threads must be >= 0 (0 = auto), got {self.threads}")
 
 
 @dataclass(frozen=True)
@@ -392,6 +397,7 @@ def _render(in_c: av.container.InputContainer, out_path: Path, fmt: str,
     in_v = in_c.streams.video[0]
     in_v.thread_type = "AUTO"
     in_ctx = in_v.codec_context
+    in_ctx.thread_count = plan.threads
     width, height = int(in_ctx.width), int(in_ctx.height)
     if width <= 0 or height <= 0:
         raise RenderError(f"{label}: video stream has no frame size")
@@ -459,6 +465,7 @@ def _add_video_stream(out_c: av.container.OutputContainer, in_v: av.video.stream
     ctx.time_base = in_v.time_base
     out_v.time_base = in_v.time_base
     ctx.framerate = rate
+    ctx.thread_count = plan.threads
     for attr in ("color_range", "colorspace", "color_primaries", "color_trc"):
         setattr(ctx, attr, getattr(in_ctx, attr))
     if in_ctx.sample_aspect_ratio:

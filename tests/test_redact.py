@@ -202,6 +202,8 @@ def test_plan_rejects_bad_values():
         RedactionPlan(pad_frames=-1)
     with pytest.raises(ValueError):
         RedactionPlan(color=(0, 0, 300))
+    with pytest.raises(ValueError):
+        RedactionPlan(threads=-1)
 
 
 # --------------------------------------------------------------------------- painting
@@ -484,7 +486,7 @@ def test_real_footage_keeps_audio_and_timing(tmp_path):
     dst = tmp_path / "kitchen_redacted.mp4"
     boxes = [(f, 1100 + 10 * f, 800, 300, 360) for f in range(2, 11)]
     track = TrackFinding(0, "gaussian_blur", 8, 300, 19, 2, 10, boxes, dropout_frames=[6])
-    plan = RedactionPlan(preset="veryfast")
+    plan = RedactionPlan(preset="veryfast", threads=2)
     result = render_solid_redaction(KITCHEN, dst, [track], plan)
     with av.open(str(KITCHEN)) as a, av.open(str(dst)) as b:
         va, vb = a.streams.video[0], b.streams.video[0]
