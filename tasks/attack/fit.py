@@ -15,6 +15,9 @@ import numpy as np
 from scipy.optimize import minimize
 from veilscan.catalog.risk_model import MODEL_TYPES, Features, RiskModel
 
+MIN_CELLS_SLOPE = 0.05
+"""Smallest logit gain per doubling of cells across the face (keeps risk strictly monotone)."""
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -49,7 +52,10 @@ def fit_model(obs: list[Observation], *, version: str, gallery_size: int, dropou
     bounds: list[tuple[float | None, float | None]] = []
     for t in range(n_t):
         solid = MODEL_TYPES[t] == "solid"
-        bounds += [(-12.0, 12.0), (0.0, 0.0 if solid else 10.0), (0.0, 0.0 if solid else 5.0)]
+        # A floor on the cells slope keeps the ordering strict: a weaker redaction of the same
+        # face always scores higher, never ties.
+        bounds += [(-12.0, 12.0), (0.0, 0.0) if solid else (MIN_CELLS_SLOPE, 10.0),
+                   (0.0, 0.0 if solid else 5.0)]
     bounds.append((0.0, 20.0))
     penal = np.ones(x.shape[1])
     penal[0::3][:n_t] = 0.01  # intercepts: barely penalised
