@@ -1,0 +1,54 @@
+"""Tunable parameters of the redaction finder, in one frozen dataclass.
+
+Sizes are pixels of the decoded frame unless a name says otherwise; times are frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DETECTOR_VERSION = "finder-0.1"
+"""Bump whenever detection behaviour changes: the scan ledger keys on it."""
+
+
+@dataclass(frozen=True)
+class FinderConfig:
+    """Thresholds and budgets of :class:`~veilscan.tasks.finder.RedactionFinder`.
+
+    The defaults are tuned on ``bench/finder.py``; change them there, not per call site.
+    """
+
+    max_scan_side_px: int = 1100
+    """Frames whose longer side exceeds this are scanned downscaled (speed)."""
+    scan_stride: int = 1
+    """Full-frame scan every N frames; frames in between are checked only at track boxes."""
+    min_face_px: int = 24
+    """Smallest redacted region (width) reported, in frame pixels."""
+    max_face_frac: float = 0.6
+    """Largest region as a share of the frame's smaller side (whole-frame blur is no redaction)."""
+    window_px: int = 7
+    """Box window (scan pixels) over which local energies are averaged."""
+    reblur_sigma_px: float = 1.5
+    """Re-blur used by the gradient-energy-ratio sharpness test (scan pixels)."""
+    blur_ratio_max: float = 1.75
+    """A pixel is 'blurred' if E(grad)/E(grad after re-blur) is below this (sigma >~ 1.7)."""
+    sharp_ratio_min: float = 2.2
+    """A pixel is 'sharp' above this ratio (used for surround and dropout tests)."""
+    structure_min: float = 6.0
+    """Mean squared gradient (after re-blur) a pixel needs before its sharpness is judged."""
+    flat_max: float = 1.5
+    """Mean squared gradient below which a pixel is flat (solid fill candidates)."""
+    mosaic_pair_max: float = 0.2
+    """Mosaic: share of gradient in adjacent-pixel pairs (0 for a perfect block grid)."""
+    mosaic_edge_min: float = 1.5
+    """Mosaic: mean |dx| a pixel's window needs before the pair test counts."""
+    min_track_frames: int = 5
+    """Tracks shorter than this are dropped (a redaction persists; noise flickers)."""
+    max_gap_frames: int = 8
+    """A track survives this many frames without a detection (dropouts, missed scans)."""
+    iou_min: float = 0.2
+    """Minimum IoU to link a detection to a track."""
+    confirm_frames: int = 3
+    """Frames per track on which CenterFace is run for confirmation."""
+    confirm_threshold: float = 0.35
+    """CenterFace score that counts as a face."""

@@ -1,0 +1,243 @@
+"""Full-frame scan: where in a frame does the picture look redacted?
+
+A redaction is a local region that lacks the fine detail of its surroundings (blur), has its
+gradient concentrated on isolated grid lines (mosaic) or has none at all (solid fill). Three
+cheap per-pixel maps find those, cells of ``cell_px`` group them, and head-sized connected
+regions with a textured surround become candidates. All maps are computed on a greyscale
+frame, downscaled only when the frame is large (``FinderConfig.max_scan_side_px``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from veilscan.tasks.finder.config import FinderConfig
+
+_DX = np.array([[-1.0, 1.0]], np.float32)
+_DY = _DX.T.copy()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A region that looks redacted in one frame, in frame pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    kind: str
+    """``blur`` (smooth with structure), ``mosaic`` (block grid) or ``flat`` (solid fill)."""
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)
+
+
+@dataclass
+class PixelMaps:
+    """Per-pixel evidence on the scan grid (booleans) plus the frame-level sharpness share."""
+
+    sharp: np.ndarray
+    blurred: np.ndarray
+    flat: np.ndarray
+    mosaic: np.ndarray
+    sharp_share: float
+    """Share of structured pixels that are sharp: low for a defocused or motion-blurred frame."""
+
+
+def grad_energy(g: np.ndarray, window: int) -> np.ndarray:
+    """Windowed mean of the squared forward-difference gradient (grey levels^2)."""
+    gx = cv2.filter2D(g, cv2.CV_32F, _DX, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
+    gy = cv2.filter2D(g, cv2.CV_32F, _DY, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
+    return cv2.boxFilter(gx * gx + gy * gy, cv2.CV_32F, (window, window))
+
+
+def pixel_maps(g: np.ndarray, cfg: FinderConfig) -> PixelMaps:
+    """Compute the sharp / blurred / flat / mosaic maps of a float32 grey image."""
+    w = cfg.window_px
+    gx = cv2.filter2D(g, cv2.CV_32F, _DX, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
+    gy = cv2.filter2D(g, cv2.CV_32F, _DY, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
+    e0 = cv2.boxFilter(gx * gx + gy * gy, cv2.CV_32F, (w, w))
+    g1 = cv2.GaussianBlur(g, (0, 0), cfg.reblur_sigma_px)
+    e1 = grad_energy(g1, w)
+    struct = e1 > cfg.structure_min
+    ratio = e0 / np.maximum(e1, 1e-3)
+    sharp = struct & (ratio > cfg.sharp_ratio_min)
+    blurred = struct & (ratio < cfg.blur_ratio_max)
+    flat = e0 < cfg.flat_max
+    # Mosaic: gradients sit on isolated grid lines, so adjacent differences are never both
+    # large; natural edges span two or more pixels.
+    ax, ay = np.abs(gx), np.abs(gy)
+    px = np.minimum(ax, np.roll(ax, 1, axis=1))
+    py = np.minimum(ay, np.roll(ay, 1, axis=0))
+    mw = 2 * w + 1
+    sax = cv2.boxFilter(ax, cv2.CV_32F, (mw, mw))
+    say = cv2.boxFilter(ay, cv2.CV_32F, (mw, mw))
+    spx = cv2.boxFilter(px, cv2.CV_32F, (mw, mw))
+    spy = cv2.boxFilter(py, cv2.CV_32F, (mw, mw))
+    mosaic = (
+        (sax > cfg.mosaic_edge_min) & (say > cfg.mosaic_edge_min)
+        & (spx < cfg.mosaic_pair_max * sax) & (spy < cfg.mosaic_pair_max * say)
+    )
+    n_struct = int(struct.sum())
+    sharp_share = float(sharp.sum()) / n_struct if n_struct else 0.0
+    return PixelMaps(sharp, blurred, flat, mosaic, sharp_share)
+
+
+def _cells(mask: np.ndarray, cell: int) -> np.ndarray:
+    """Share of true pixels in each ``cell x cell`` block (edge cells cropped)."""
+    h, w = mask.shape
+    hh, ww = h // cell * cell, w // cell * cell
+    m = mask[:hh, :ww].astype(np.float32)
+    return m.reshape(hh // cell, cell, ww // cell, cell).mean(axis=(1, 3))
+
+
+def scan_frame(grey: np.ndarray, cfg: FinderConfig) -> list[Candidate]:
+    """Candidate redacted regions of one greyscale uint8 frame, in frame pixels."""
+    fh, fw = grey.shape
+    scale = min(1.0, cfg.max_scan_side_px / max(fh, fw))
+    g = grey if scale == 1.0 else cv2.resize(grey, None, fx=scale, fy=scale,
+                                             interpolation=cv2.INTER_AREA)
+    g = g.astype(np.float32)
+    maps = pixel_maps(g, cfg)
+    cell = max(4, int(round(cfg.min_face_px * scale / 4)))
+    sharp_c = _cells(maps.sharp, cell)
+    blur_c = _cells(maps.blurred, cell)
+    flat_c = _cells(maps.flat, cell)
+    mos_c = _cells(maps.mosaic, cell)
+    not_sharp = sharp_c < 0.04
+    seeds = {
+        "mosaic": (mos_c > 0.25),
+        "flat": (flat_c > 0.9),
+    }
+    # A frame with almost no sharp detail is defocused or motion-blurred as a whole: a blurred
+    # face cannot be told from it, so blur candidates need a sharp frame.
+    if maps.sharp_share > 0.15:
+        seeds["blur"] = (blur_c > 0.15) & not_sharp
+    kernel = np.ones((3, 3), np.uint8)
+    out: list[Candidate] = []
+    for kind, seed in seeds.items():
+        m = seed.astype(np.uint8)
+        if kind != "flat":
+            m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
+            if kind == "mosaic":
+                # Interior of large blocks is flat: fill it in.
+                m = cv2.morphologyEx(m | (flat_c > 0.5).astype(np.uint8) & cv2.dilate(m, kernel),
+                                     cv2.MORPH_CLOSE, kernel)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        for i in range(1, n):
+            cx, cy, cw, ch, area = (int(v) for v in stats[i])
+            cand = _accept(kind, cx, cy, cw, ch, area, sharp_c, cell, scale, (fh, fw), cfg)
+            if cand is not None:
+                out.append(cand)
+    return out
+
+
+def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: np.ndarray,
+            cell: int, scale: float, frame_hw: tuple[int, int],
+            cfg: FinderConfig) -> Candidate | None:
+    """Head-sized, head-shaped, compact, and surrounded by real picture detail."""
+    fh, fw = frame_hw
+    f = cell / scale
+    x, y, w, h = cx * f, cy * f, cw * f, ch * f
+    if w < cfg.min_face_px or h < cfg.min_face_px * 0.6:
+        return None
+    if max(w, h) > cfg.max_face_frac * min(fh, fw) * 1.6 or w > cfg.max_face_frac * min(fh, fw):
+        return None
+    aspect = h / w
+    if not 0.45 <= aspect <= 2.6:
+        return None
+    if area / float(cw * ch) < 0.45:
+        return None
+    # Surround: sharp picture detail next to the region on at least two of its four sides
+    # (a face redaction sits in a sharp scene; a defocused background does not).
+    r = max(1, int(round(max(cw, ch) * 0.4)))
+    gh, gw = sharp_c.shape
+    sides = [
+        sharp_c[max(0, cy - r):cy, cx:cx + cw],
+        sharp_c[cy + ch:min(gh, cy + ch + r), cx:cx + cw],
+        sharp_c[cy:cy + ch, max(0, cx - r):cx],
+        sharp_c[cy:cy + ch, cx + cw:min(gw, cx + cw + r)],
+    ]
+    textured = sum(1 for sd in sides if sd.size and float(np.mean(sd > 0.1)) >= 0.25)
+    # Flat fills are judged by their crisp outline instead (measure.py).
+    if textured < (1 if kind == "flat" else 2):
+        return None
+    return Candidate(int(round(x)), int(round(y)), int(round(w)), int(round(h)), kind)
+
+
+def refine_box(grey: np.ndarray, box: tuple[int, int, int, int], cfg: FinderConfig,
+               slack_px: int = 10) -> tuple[int, int, int, int]:
+    """Snap a coarse candidate box (cell-quantised) to where the redaction ends, in frame px.
+
+    Walks out from the box centre along the row and column profiles of "this pixel looks
+    unredacted" (sharp detail, or for flat fills any texture) and stops where it appears,
+    or ``slack_px`` beyond the coarse box (flat surroundings give no evidence either way).
+    """
+    x, y, w, h = box
+    fh, fw = grey.shape
+    m = slack_px
+    pad = m + 6  # the edge search compares 5 px bands on either side
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(fw, x + w + pad), min(fh, y + h + pad)
+    g = grey[y0:y1, x0:x1].astype(np.float32)
+    gx = cv2.filter2D(g, cv2.CV_32F, _DX, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
+    gy = cv2.filter2D(g, cv2.CV_32F, _DY, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
+    e0 = cv2.boxFilter(gx * gx + gy * gy, cv2.CV_32F, (3, 3))
+    e1 = grad_energy(cv2.GaussianBlur(g, (0, 0), cfg.reblur_sigma_px), 3)
+    outside = (e1 > cfg.structure_min) & (e0 > cfg.sharp_ratio_min * e1)
+    content = (e1 > cfg.structure_min) & ~outside
+    inner = g[y - y0 + h // 4:y - y0 + 3 * h // 4, x - x0 + w // 4:x - x0 + 3 * w // 4]
+    if inner.size and float(np.percentile(inner, 90) - np.percentile(inner, 10)) < 6:
+        # Solid fill: anything that differs from the fill colour ends it.
+        fill = float(np.median(inner))
+        outside = np.abs(g - fill) > 8
+        content = ~outside
+    bx0, by0 = x - x0, y - y0
+    cx0, cx1 = bx0 + w // 4, bx0 + w - w // 4
+    cy0, cy1 = by0 + h // 4, by0 + h - h // 4
+    rows = outside[:, cx0:max(cx1, cx0 + 1)].mean(axis=1)
+    cols = outside[cy0:max(cy1, cy0 + 1), :].mean(axis=0)
+    rows_in = content[:, cx0:max(cx1, cx0 + 1)].mean(axis=1)
+    cols_in = content[cy0:max(cy1, cy0 + 1), :].mean(axis=0)
+
+    def edge(prof: np.ndarray, prof_in: np.ndarray, at: int, sign: int) -> int:
+        """Position near ``at`` where the profile steps from inside (low) to outside (high).
+
+        ``sign`` -1: outside lies at lower indices (a left / top edge); +1: higher.
+        """
+        band = 5
+        steps: list[tuple[int, float]] = []
+        inward = max(m, int(0.3 * (w if prof is cols else h)))
+        lo_i, hi_i = (at - m, at + inward) if sign < 0 else (at - inward, at + m)
+        for i in range(max(band, lo_i), min(prof.size - band, hi_i + 1)):
+            lo, hi = prof[i - band:i].mean(), prof[i:i + band].mean()
+            inner = hi if sign < 0 else lo
+            if inner > 0.12:
+                continue  # the inner side must itself look redacted
+            near = prof_in[max(0, i - 8):i] if sign > 0 else prof_in[i:i + 8]
+            if near.size and near.max() < 0.05:
+                continue  # nor may the edge lie out in a featureless area beyond the content
+            steps.append((i, ((lo - hi) if sign < 0 else (hi - lo)) * (1.0 - inner / 0.12)))
+        if not steps or max(st for _, st in steps) < 0.06:
+            return at
+        # The first clear step seen from the centre: texture further out is background.
+        floor = max(0.06, 0.35 * max(st for _, st in steps))
+        order = sorted(steps, key=lambda p: -p[0]) if sign < 0 else sorted(steps)
+        run: list[tuple[int, float]] = []
+        for i, st in order:  # the first run of strong steps, then its peak
+            if st >= floor:
+                run.append((i, st))
+            elif run:
+                break
+        return max(run, key=lambda p: p[1])[0]
+
+    left = edge(cols, cols_in, bx0, -1)
+    right = edge(cols, cols_in, bx0 + w, 1)
+    top = edge(rows, rows_in, by0, -1)
+    bottom = edge(rows, rows_in, by0 + h, 1)
+    nw, nh = right - left, bottom - top
+    if nw < 0.5 * w or nh < 0.5 * h:
+        return box
+    return (x0 + left, y0 + top, nw, nh)

@@ -1,0 +1,90 @@
+"""Link per-frame detections into tracks (IoU + Hungarian assignment) and fill every frame.
+
+Redactions move with heads: smooth, overlapping from frame to frame. A track keeps its
+detections sparse; boxes for frames without one are linearly interpolated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from veilscan.tasks.finder.measure import RegionMeasure
+
+BoxXYWH = tuple[int, int, int, int]
+
+
+def iou(a: BoxXYWH, b: BoxXYWH) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class Track:
+    """A redacted region followed through time (detections only; gaps filled on output)."""
+
+    track_id: int
+    frames: list[int] = field(default_factory=list)
+    boxes: list[BoxXYWH] = field(default_factory=list)
+    measures: list[RegionMeasure] = field(default_factory=list)
+    dropouts: list[int] = field(default_factory=list)
+    dropout_boxes: dict[int, BoxXYWH] = field(default_factory=dict)
+    faces: list[tuple[float, float]] = field(default_factory=list)
+    """CenterFace confirmations: (score, face width px)."""
+    confirm_tries: int = 0
+
+    @property
+    def last_frame(self) -> int:
+        return self.frames[-1]
+
+    def predict(self, frame: int) -> BoxXYWH:
+        """Box at ``frame`` by constant velocity from the last two detections."""
+        if len(self.frames) < 2:
+            return self.boxes[-1]
+        f0, f1 = self.frames[-2], self.frames[-1]
+        b0, b1 = np.array(self.boxes[-2], float), np.array(self.boxes[-1], float)
+        v = (b1 - b0) / max(1, f1 - f0)
+        p = b1 + v * (frame - f1)
+        return tuple(int(round(c)) for c in p)  # type: ignore[return-value]
+
+    def add(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
+        self.frames.append(frame)
+        self.boxes.append(box)
+        self.measures.append(measure)
+
+    def box_at(self, frame: int) -> BoxXYWH:
+        """Interpolated box for any frame between the first and last detection."""
+        fr = np.array(self.frames)
+        bx = np.array(self.boxes, float)
+        return tuple(int(round(float(np.interp(frame, fr, bx[:, k])))) for k in range(4))  # type: ignore[return-value]
+
+    def all_boxes(self) -> list[tuple[int, int, int, int, int]]:
+        """``[frame, x, y, w, h]`` for every frame first..last."""
+        fr = np.array(self.frames)
+        bx = np.array(self.boxes, float)
+        span = np.arange(self.frames[0], self.frames[-1] + 1)
+        cols = [np.rint(np.interp(span, fr, bx[:, k])).astype(int) for k in range(4)]
+        return [(int(f), int(x), int(y), int(w), int(h))
+                for f, x, y, w, h in zip(span, *cols, strict=True)]
+
+
+def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int,
+           iou_min: float) -> tuple[list[tuple[int, int]], list[int]]:
+    """Match detections to tracks: (track index, box index) pairs and unmatched box indices."""
+    if not tracks or not boxes:
+        return [], list(range(len(boxes)))
+    cost = np.ones((len(tracks), len(boxes)))
+    for i, t in enumerate(tracks):
+        pred = t.predict(frame)
+        for j, b in enumerate(boxes):
+            cost[i, j] = 1.0 - max(iou(pred, b), iou(t.boxes[-1], b))
+    rows, cols = linear_sum_assignment(cost)
+    pairs = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)
+             if cost[r, c] <= 1.0 - iou_min]
+    used = {c for _, c in pairs}
+    return pairs, [j for j in range(len(boxes)) if j not in used]

@@ -1,0 +1,120 @@
+"""Finder tests on small generated clips: scikit-image's astronaut face moving over a
+textured wall, redacted with the shared recipes (tasks/obfuscate.py)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+from veilscan.tasks.finder import DETECTOR_VERSION, RedactionFinder, find_in_frames
+from veilscan.tasks.obfuscate import Recipe, apply
+
+_HEAD = data.astronaut()[30:250, 140:320]  # head and shoulders, 180 x 220 px
+
+
+def _wall(h: int, w: int, defocus: float = 0.0) -> np.ndarray:
+    """A sharp brick wall with some large-scale shading (RGB)."""
+    rng = np.random.default_rng(7)
+    tex = cv2.resize(data.brick(), (w, h)).astype(np.float32)
+    shade = cv2.resize(rng.normal(0, 12, (h // 4, w // 4)).astype(np.float32), (w, h))
+    g = np.clip(tex * 0.7 + 50 + shade, 0, 255)
+    img = np.dstack([g, g * 0.9, g * 0.8]).astype(np.uint8)
+    return cv2.GaussianBlur(img, (0, 0), defocus) if defocus else img
+
+
+def make_clip(recipe: Recipe | None, face_w: int = 96, n: int = 24, dropouts: tuple = (),
+              defocus: float = 0.0, size: tuple[int, int] = (240, 360)):
+    """Frames of a head crossing the wall; returns (frames, face boxes per frame)."""
+    h, w = size
+    wall = _wall(h, w, defocus)
+    fh = int(face_w * _HEAD.shape[0] / _HEAD.shape[1])
+    head = cv2.resize(_HEAD, (face_w, fh), interpolation=cv2.INTER_AREA)
+    frames, boxes = [], []
+    for i in range(n):
+        x = int(10 + (w - face_w - 20) * i / (n - 1))
+        y = int((h - fh) / 2 + 6 * np.sin(i / 4))
+        f = wall.copy()
+        f[y:y + fh, x:x + face_w] = head
+        box = (x + int(face_w * 0.2), y + int(fh * 0.12), int(face_w * 0.62), int(fh * 0.7))
+        if recipe is not None and i not in dropouts:
+            f = apply(f, box, recipe)
+        frames.append((i, f))
+        boxes.append(box)
+    return frames, boxes
+
+
+def _iou(a, b) -> float:
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return iw * ih / float(a[2] * a[3] + b[2] * b[3] - iw * ih)
+
+
+def _one_track(frames, truth):
+    tracks = find_in_frames(frames)
+    assert len(tracks) == 1, tracks
+    t = tracks[0]
+    assert t.first_frame <= 1 and t.last_frame >= len(frames) - 2
+    frames_in = [b[0] for b in t.boxes]
+    assert frames_in == list(range(t.first_frame, t.last_frame + 1))
+    ious = [_iou(b[1:], truth[b[0]]) for b in t.boxes]
+    assert np.median(ious) > 0.6, ious
+    assert 0.0 <= t.confidence <= 1.0 and 0.0 <= t.residual_detail <= 1.0
+    return t
+
+
+def test_version_is_a_string():
+    assert isinstance(DETECTOR_VERSION, str) and DETECTOR_VERSION
+
+
+@pytest.mark.parametrize("defocus", [0.0, 3.0])
+def test_clean_clip_yields_no_track(defocus):
+    frames, _ = make_clip(None, face_w=120, defocus=defocus)
+    assert find_in_frames(frames) == []
+
+
+@pytest.mark.parametrize("face_w", [64, 140])
+def test_gaussian_blur(face_w):
+    frames, truth = make_clip(Recipe("gaussian_blur", 4.0), face_w=face_w)
+    t = _one_track(frames, truth)
+    assert t.redaction_type == "gaussian_blur"
+    assert 2.5 <= t.strength_px <= 6.0
+    assert t.dropout_frames == []
+    assert t.residual_detail < 0.5
+
+
+@pytest.mark.parametrize(("block", "origin"), [(6, (3, 1)), (10, (0, 0))])
+def test_mosaic_block_size_any_grid_offset(block, origin):
+    frames, truth = make_clip(Recipe("mosaic", block, grid_origin=origin), face_w=110)
+    t = _one_track(frames, truth)
+    assert t.redaction_type == "mosaic"
+    assert abs(t.strength_px - block) <= 1
+    assert t.cells_across_face == pytest.approx(t.face_width_px / t.strength_px, rel=0.01)
+
+
+@pytest.mark.parametrize("color", [(0, 0, 0), (200, 40, 40)])
+def test_solid_fill(color):
+    frames, truth = make_clip(Recipe("solid", color=color), face_w=100)
+    t = _one_track(frames, truth)
+    assert t.redaction_type == "solid"
+    assert t.strength_px == 0 and t.cells_across_face == 0
+
+
+@pytest.mark.parametrize(
+    ("recipe", "drop"),
+    [(Recipe("gaussian_blur", 4.0), 7), (Recipe("mosaic", 8), 15), (Recipe("solid"), 11)],
+)
+def test_single_frame_dropout_is_caught(recipe, drop):
+    frames, truth = make_clip(recipe, face_w=100, dropouts=(drop,))
+    t = _one_track(frames, truth)
+    assert t.dropout_frames == [drop]
+    assert t.first_frame < drop < t.last_frame
+
+
+def test_frames_must_come_in_order():
+    finder = RedactionFinder()
+    frame = np.zeros((64, 64, 3), np.uint8)
+    finder.add_frame(0, frame)
+    with pytest.raises(ValueError):
+        finder.add_frame(0, frame)
+    assert finder.finish() == []
