@@ -46,7 +46,7 @@ class ScanParameters(BaseModel):
     risk_threshold: float = Field(0.4, ge=0.0, le=1.0,
                                   description="clips with max risk at or above are queued")
     force: bool = Field(False, description="rescan clips the ledger says are unchanged")
-    keys: list[str] = Field(default_factory=list,
+    clip_keys: list[str] = Field(default_factory=list,
                             description="rescan only these keys of the bucket (optional)")
     endpoint_url: str | None = Field(None, description="S3 endpoint; empty = environment/AWS")
     gpus: bool = Field(False, description="run clip tasks on GPU workers")
@@ -75,7 +75,7 @@ def scan_archive(params: ScanParameters) -> ScanOutcome:
     scanned_at = datetime.now(UTC)
     current = versions()
 
-    refs = list_clips(s3, bucket, prefix, params.keys or None)
+    refs = list_clips(s3, bucket, prefix, params.clip_keys or None)
     plan = plan_scan(s3, params.findings_bucket, refs, current, params.force)
     logger.info("%d clips listed, %d to scan, %d unchanged", len(refs), len(plan.todo),
                 len(plan.skipped))

@@ -12,7 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from veilscan.catalog import ledger, remediation_queue
-from veilscan.catalog.objectstore import ObjectRef, S3Settings, client
+from veilscan.catalog.objectstore import ObjectRef, S3Settings, client, ensure_bucket
 from veilscan.tasks import scan_plan, scan_report
 from veilscan.tasks.scan_clip import ClipScanJob, ClipScanSummary, scan_object
 
@@ -26,7 +26,9 @@ def list_clips(s3: S3Settings, bucket: str, prefix: str, keys: list[str] | None
 @task(name="plan-scan")
 def plan_scan(s3: S3Settings, findings_bucket: str, refs: list[ObjectRef],
               versions: dict[str, str], force: bool) -> scan_plan.ScanPlan:
-    return scan_plan.plan_scan(refs, ledger.load(client(s3), findings_bucket), versions, force)
+    cli = client(s3)
+    ensure_bucket(cli, findings_bucket)
+    return scan_plan.plan_scan(refs, ledger.load(cli, findings_bucket), versions, force)
 
 
 @task(name="scan-clip", task_run_name="scan {job.ref.key}", retries=1, retry_delay_seconds=5)

@@ -18,7 +18,13 @@ from veilscan.catalog.clip_result import ClipInfo, ClipResult
 from veilscan.catalog.expectations import validate_tables
 from veilscan.catalog.findings_store import publish_clip
 from veilscan.catalog.findings_tables import ScanStamp, ScanTarget, clip_tables
-from veilscan.catalog.objectstore import ObjectRef, S3Settings, client, open_object
+from veilscan.catalog.objectstore import (
+    ObjectRef,
+    S3Settings,
+    client,
+    head_object,
+    open_object,
+)
 from veilscan.tasks.inspect import inspect_clip, versions
 from veilscan.tasks.score import TierThresholds
 
@@ -86,6 +92,8 @@ def scan_object(job: ClipScanJob) -> ClipScanSummary:
     started = time.perf_counter()
     cli = client(job.s3)
     try:
+        if not job.ref.etag:  # a chosen key that could not be listed: ask the store why
+            head_object(cli, job.ref.bucket, job.ref.key)
         with open_object(cli, job.ref) as reader:
             result = inspect_clip(reader, name=job.source, thresholds=job.thresholds)
     except (ClientError, BotoCoreError, OSError) as exc:

@@ -68,26 +68,28 @@ def _run_scan(archive_url: str, *, findings_bucket: str, risk_threshold: float, 
     from veilscan.infra.dask_cluster import task_runner
 
     params = ScanParameters(archive_url=archive_url, findings_bucket=findings_bucket,
-                            risk_threshold=risk_threshold, force=force, keys=keys,
+                            risk_threshold=risk_threshold, force=force, clip_keys=keys,
                             endpoint_url=endpoint_url, gpus=gpus)
     runner = task_runner(dask_address, gpus=gpus)
     return scan_archive.with_options(task_runner=runner)(params)
 
 
 def _print_clips(rows: list[dict], title: str, notes: dict[str, str] | None = None) -> None:
-    table = Table(title=title, show_lines=False)
-    for col in ("clip", "tier", "max risk", "tracks", "types", "dropouts", "status / error"):
-        table.add_column(col)
-    if notes:
-        table.add_column("demo recipe")
+    """Clips by risk; the last column is the error of a failed clip, else the demo recipe."""
+    table = Table(title=title)
+    table.add_column("clip", overflow="fold")
+    table.add_column("tier")
+    table.add_column("max risk", justify="right")
+    table.add_column("tracks", justify="right")
+    table.add_column("types", overflow="fold")
+    table.add_column("dropouts", justify="right")
+    table.add_column("error" if not notes else "error / demo recipe", overflow="fold")
     for r in rows:
-        tier = r["risk_tier"]
-        cells = [r["clip"], f"[{TIER_STYLE.get(tier, '')}]{tier or '-'}[/]",
-                 f"{r['max_risk']:.2f}", str(r["tracks"]), r["types"] or "-",
-                 str(r["dropout_frames"]), r["error"] or r["status"]]
-        if notes:
-            cells.append(notes.get(r["clip"], ""))
-        table.add_row(*cells)
+        tier = r["risk_tier"] if r["status"] == "ok" else "error"
+        style = TIER_STYLE.get(tier, "magenta")
+        note = r["error"] or (notes or {}).get(r["clip"], "")
+        table.add_row(r["clip"], f"[{style}]{tier}[/]", f"{r['max_risk']:.2f}",
+                      str(r["tracks"]), r["types"] or "-", str(r["dropout_frames"]), note)
     console.print(table)
 
 
@@ -194,7 +196,7 @@ def demo(
     outcome = _run_scan(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}", findings_bucket="veilscan-findings",
                         risk_threshold=0.4, force=True, keys=[], endpoint_url=None,
                         dask_address=None, gpus=False)
-    notes = {DEMO_PREFIX + c.key: f"{c.description}; expect {c.expect}" for c in DEMO_CLIPS}
+    notes = {DEMO_PREFIX + c.key: f"{c.description} → expect {c.expect}" for c in DEMO_CLIPS}
     _print_clips(outcome.clips, f"Demo archive s3://{DEMO_BUCKET}/{DEMO_PREFIX}", notes)
     console.print(f"Findings (Parquet): {outcome.findings_url}clips|tracks|boxes/scan_date=…/ "
                   f"— read them with `veilscan findings`")
