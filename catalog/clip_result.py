@@ -110,7 +110,7 @@ class ClipResult:
             "tracks": [
                 {**asdict(t), "boxes": [list(b) for b in t.boxes]} for t in self.tracks
             ],
-            "max_risk": round(self.max_risk, 4),
+            "max_risk": self.max_risk,
             "risk_tier": self.risk_tier,
             "versions": dict(self.versions),
         }

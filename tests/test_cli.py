@@ -1,0 +1,44 @@
+"""The CLI's per-clip contract: `veilscan inspect CLIP --json` (no server needed)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from veilscan.cli import app
+from veilscan.footage import Camera, SceneFace, astronaut_scene, render_clip
+from veilscan.tasks.obfuscate import Recipe
+
+CONTRACT_TRACK_KEYS = {
+    "track_id", "redaction_type", "strength_px", "face_width_px", "cells_across_face",
+    "first_frame", "last_frame", "boxes", "dropout_frames", "coverage", "risk_score",
+    "risk_tier", "risk_factors",
+}
+
+
+def test_inspect_json_follows_the_contract(tmp_path):
+    scene, face = astronaut_scene()
+    clip = render_clip(tmp_path / "blur.mp4", scene,
+                       [SceneFace(face, Recipe("gaussian_blur", 5.0))], Camera(frames=20))
+    result = CliRunner().invoke(app, ["inspect", str(clip.path), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["clip"] == {"source": str(clip.path), "frames": 20, "fps": 25.0, "width": 384,
+                           "height": 288, "duration_s": 0.8, "codec": "h264"}
+    assert set(out["versions"]) == {"detector", "risk_model", "schema"}
+    assert out["tracks"], "a blurred 108 px face must give a track"
+    track = out["tracks"][0]
+    assert CONTRACT_TRACK_KEYS <= set(track)
+    frames = [b[0] for b in track["boxes"]]
+    assert frames == list(range(track["first_frame"], track["last_frame"] + 1))
+    assert out["max_risk"] == max(t["risk_score"] for t in out["tracks"])
+
+
+def test_inspect_reports_a_broken_file_without_crashing(tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video\n" * 10)
+    result = CliRunner().invoke(app, ["inspect", str(bad), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["status"] == "error" and "holds text" in out["error"] and out["tracks"] == []
