@@ -82,7 +82,7 @@ LEDGER = pa.schema([
 QUEUE = pa.schema([
     ("entry_id", pa.string()),           # stable: hash of source + etag
     ("event_at", pa.timestamp("us", tz="UTC")),
-    ("status", pa.string()),             # queued | approved | rendering | verified | failed | rejected
+    ("status", pa.string()),             # one of QUEUE_STATUSES
     ("source", pa.string()),
     ("bucket", pa.string()),
     ("key", pa.string()),

@@ -15,7 +15,6 @@ from typing import BinaryIO
 
 import av
 import numpy as np
-
 from veilscan.catalog.clip_result import ClipInfo
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from veilscan.footage import Camera, RenderedClip, SceneFace, astronaut_scene, lineup_scene, render_clip
+from veilscan.footage import (
+    Camera,
+    RenderedClip,
+    SceneFace,
+    astronaut_scene,
+    lineup_scene,
+    render_clip,
+)
 from veilscan.tasks.obfuscate import Recipe
 
 
