@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
+
 from veilscan.catalog.clip_result import REDACTION_TYPES, RISK_TIERS
 
 

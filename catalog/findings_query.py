@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+
 from veilscan.catalog.findings_store import read_table
 
 LATEST_CLIPS = """

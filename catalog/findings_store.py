@@ -18,6 +18,7 @@ from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from veilscan.catalog import schemas
 
 FINDINGS_TABLES = ("clips", "tracks", "boxes")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
+
 from veilscan.catalog import schemas
 from veilscan.catalog.clip_result import ClipResult
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
+
 from veilscan.catalog import schemas
 from veilscan.catalog.findings_store import read_single, write_single
 

@@ -20,6 +20,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
+
 from veilscan.catalog.objectstore import S3Settings, parse_s3_url
 from veilscan.infra.dask_cluster import clip_task_annotations, task_runner
 from veilscan.tasks.inspect import versions

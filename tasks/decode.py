@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import av
 import numpy as np
+
 from veilscan.catalog.clip_result import ClipInfo
 
 

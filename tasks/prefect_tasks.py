@@ -10,6 +10,7 @@ from datetime import datetime
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
 from veilscan.catalog import ledger, remediation_queue
 from veilscan.catalog.objectstore import ObjectRef, S3Settings, client, ensure_bucket
 from veilscan.tasks import scan_plan, scan_report

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
+
 from veilscan.catalog.clip_result import ClipInfo, ClipResult
 from veilscan.catalog.expectations import validate_tables
 from veilscan.catalog.findings_store import publish_clip

@@ -40,6 +40,7 @@ def list_targets(cli, bucket: str, prefix: str, suffixes: tuple[str, ...] = VIDE
     ``keys`` (an operator's rescan of chosen clips). A chosen key that cannot be read is still
     returned (with an empty ETag) so the scan records why it failed."""
     from botocore.exceptions import ClientError
+
     from veilscan.catalog.objectstore import list_objects
 
     if not keys:

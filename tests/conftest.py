@@ -25,6 +25,7 @@ SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The real embedded stack, with this process's env and Prefect settings pointed at it."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from veilscan.infra import stack as embedded
 
     info = embedded.up(tmp_path_factory.mktemp("stack-state"))

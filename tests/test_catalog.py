@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
+
 from veilscan.catalog import schemas
 from veilscan.catalog.clip_result import ClipInfo, ClipResult, TrackFinding, cells_across_face
 from veilscan.catalog.expectations import validate_tables

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from typer.testing import CliRunner
-from veilscan.tasks.obfuscate import Recipe
 
 from veilscan.cli import app
 from veilscan.footage import Camera, SceneFace, astronaut_scene, render_clip
+from veilscan.tasks.obfuscate import Recipe
 
 CONTRACT_TRACK_KEYS = {
     "track_id", "redaction_type", "strength_px", "face_width_px", "cells_across_face",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from veilscan.tasks.obfuscate import Recipe
 
 from veilscan.footage import Camera, SceneFace, astronaut_scene, render_clip
+from veilscan.tasks.obfuscate import Recipe
 
 pytestmark = pytest.mark.integration
 
