@@ -6,6 +6,9 @@ event (see :func:`current`). An entry is identified by the clip's source and ETa
 enqueuing the same clip at the same ETag twice yields one entry.
 
 Statuses: queued -> approved -> rendering -> verified | failed, or queued -> rejected.
+An approved (or failed) entry whose source changed since the scan (other ETag, or deleted)
+becomes ``stale`` and is never rendered: its boxes describe other bytes. ``stale`` is final;
+the next scan of the changed object queues it as a new entry (new ETag, new entry id).
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from veilscan.catalog import schemas
 from veilscan.catalog.findings_store import read_table, write_single
 
 ALLOWED = {
-    "queued": {"approved", "rejected"},
-    "approved": {"rendering", "rejected", "failed"},
+    "queued": {"approved", "rejected", "stale"},
+    "approved": {"rendering", "rejected", "failed", "stale"},
     "rendering": {"verified", "failed"},
-    "failed": {"approved", "rejected"},
+    "failed": {"approved", "rejected", "stale"},
     "verified": set(),
     "rejected": {"approved"},
+    "stale": set(),
 }
 
 
@@ -112,3 +116,66 @@ def set_status(cli, bucket: str, entry: str, status: str, actor: str, note: str 
         now = latest["event_at"] + timedelta(microseconds=1)
     return _append(cli, bucket, {**latest, "event_at": now, "status": status,
                                  "actor": actor, "note": note})
+
+
+def entries(cli, bucket: str, status: str | None = None) -> list[dict]:
+    """Current state of every entry (optionally only those in ``status``), highest risk first."""
+    rows = current(cli, bucket).to_pylist()
+    return [r for r in rows if status is None or r["status"] == status]
+
+
+def resolve_ids(rows: list[dict], wanted: list[str]) -> tuple[list[str], list[str]]:
+    """Map full ids or unique prefixes (as an operator types them) to entry ids of ``rows``;
+    returns ``(resolved, not_found_or_ambiguous)`` keeping the order given, without repeats."""
+    ids = [r["entry_id"] for r in rows]
+    resolved: list[str] = []
+    unknown: list[str] = []
+    for w in wanted:
+        w = w.strip()
+        hits = [i for i in ids if i == w] or [i for i in ids if w and i.startswith(w)]
+        if len(hits) == 1:
+            if hits[0] not in resolved:
+                resolved.append(hits[0])
+        else:
+            unknown.append(w)
+    return resolved, unknown
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a review changed: entry ids now ``approved`` / ``rejected``, and ``refused``
+    ``(id, why)`` pairs that were left alone (unknown id, transition not allowed, ...)."""
+
+    approved: list[str]
+    rejected: list[str]
+    refused: list[tuple[str, str]]
+
+
+def decide(cli, bucket: str, approve: list[str], reject: list[str], actor: str,
+           reason: str = "") -> Decision:
+    """Record a review: approve and reject entries (ids or unique prefixes).
+
+    Rejecting needs a reason (it is the note compliance reads later); an id named in both
+    lists is refused rather than guessed.
+    """
+    rows = entries(cli, bucket)
+    ok_approve, bad_a = resolve_ids(rows, approve)
+    ok_reject, bad_r = resolve_ids(rows, reject)
+    refused = [(w, "no such entry (or ambiguous prefix)") for w in bad_a + bad_r]
+    both = set(ok_approve) & set(ok_reject)
+    refused += [(e, "named both to approve and to reject") for e in sorted(both)]
+    if ok_reject and not reason.strip():
+        refused += [(e, "rejecting needs a reason") for e in ok_reject if e not in both]
+        ok_reject = []
+    approved, rejected = [], []
+    for eid, status, note, done in (
+        *((e, "approved", f"approved by {actor}", approved) for e in ok_approve
+          if e not in both),
+        *((e, "rejected", reason.strip(), rejected) for e in ok_reject if e not in both),
+    ):
+        try:
+            set_status(cli, bucket, eid, status, actor, note)
+            done.append(eid)
+        except QueueTransitionError as exc:
+            refused.append((eid, str(exc)))
+    return Decision(approved=approved, rejected=rejected, refused=refused)

@@ -97,4 +97,7 @@ QUEUE = pa.schema([
 TABLES: dict[str, pa.Schema] = {
     "clips": CLIPS, "tracks": TRACKS, "boxes": BOXES, "ledger": LEDGER, "queue": QUEUE,
 }
-QUEUE_STATUSES = ("queued", "approved", "rendering", "verified", "failed", "rejected")
+# stale: the source object changed (new ETag) or vanished after the scan; its boxes no longer
+# describe it, so it is never rendered. A rescan queues the new version as a new entry.
+QUEUE_STATUSES = ("queued", "approved", "rendering", "verified", "failed", "rejected",
+                  "stale")
