@@ -119,13 +119,29 @@ def activate(info: StackInfo) -> Iterator[StackInfo]:
     os.environ.update(updates)
     try:
         with temporary_settings(updates={PREFECT_API_URL: info.prefect_api_url}):
-            yield info
+            try:
+                yield info
+            finally:
+                flush_prefect_clients()
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def flush_prefect_clients(timeout_s: float = 10) -> None:
+    """Send this process's queued Prefect events and logs now, while the server still runs.
+
+    Otherwise they are flushed at interpreter exit, and if the server has been stopped by then
+    (``down()`` at the end of a test session or CLI command) the exit hangs on retries.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (EventsWorker, APILogWorker):
+        worker.drain_all(timeout=timeout_s, at_exit=False)
 
 
 def up(
