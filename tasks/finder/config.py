@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.1"
+DETECTOR_VERSION = "finder-0.2"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 
@@ -18,11 +18,11 @@ class FinderConfig:
     The defaults are tuned on ``bench/finder.py``; change them there, not per call site.
     """
 
-    max_scan_side_px: int = 1100
+    max_scan_side_px: int = 640
     """Frames whose longer side exceeds this are scanned downscaled (speed)."""
-    scan_stride: int = 1
+    scan_stride: int = 2
     """Full-frame scan every N frames; frames in between are checked only at track boxes."""
-    min_face_px: int = 24
+    min_face_px: int = 32
     """Smallest redacted region (width) reported, in frame pixels."""
     max_face_frac: float = 0.6
     """Largest region as a share of the frame's smaller side (whole-frame blur is no redaction)."""
@@ -30,8 +30,8 @@ class FinderConfig:
     """Box window (scan pixels) over which local energies are averaged."""
     reblur_sigma_px: float = 1.5
     """Re-blur used by the gradient-energy-ratio sharpness test (scan pixels)."""
-    blur_ratio_max: float = 1.75
-    """A pixel is 'blurred' if E(grad)/E(grad after re-blur) is below this (sigma >~ 1.7)."""
+    blur_ratio_max: float = 1.6
+    """A pixel is 'blurred' if E(grad)/E(grad after re-blur) is below this."""
     sharp_ratio_min: float = 2.2
     """A pixel is 'sharp' above this ratio (used for surround and dropout tests)."""
     structure_min: float = 6.0
@@ -40,7 +40,7 @@ class FinderConfig:
     """Mean squared gradient below which a pixel is flat (solid fill candidates)."""
     mosaic_pair_max: float = 0.2
     """Mosaic: share of gradient in adjacent-pixel pairs (0 for a perfect block grid)."""
-    mosaic_edge_min: float = 1.5
+    mosaic_edge_min: float = 2.5
     """Mosaic: mean |dx| a pixel's window needs before the pair test counts."""
     min_track_frames: int = 5
     """Tracks shorter than this are dropped (a redaction persists; noise flickers)."""
@@ -48,7 +48,11 @@ class FinderConfig:
     """A track survives this many frames without a detection (dropouts, missed scans)."""
     iou_min: float = 0.2
     """Minimum IoU to link a detection to a track."""
-    confirm_frames: int = 3
-    """Frames per track on which CenterFace is run for confirmation."""
-    confirm_threshold: float = 0.35
+    confirm_frames: int = 6
+    """Most frames per track on which CenterFace is tried (stops at the first face)."""
+    reject_frames: int = 15
+    """A region measured as unredacted is not re-measured for this many frames."""
+    max_new_per_frame: int = 4
+    """New candidate regions measured per scanned frame (bounds the cost of busy frames)."""
+    confirm_threshold: float = 0.25
     """CenterFace score that counts as a face."""

@@ -65,6 +65,13 @@ def detect_faces(rgb: np.ndarray, threshold: float = 0.35) -> list[Detection]:
     return kept
 
 
+def _covered(face: tuple[int, ...], box: tuple[int, ...]) -> float:
+    """Share of the ``face`` box's area that lies inside ``box`` (both x, y, w, h)."""
+    iw = max(0, min(face[0] + face[2], box[0] + box[2]) - max(face[0], box[0]))
+    ih = max(0, min(face[1] + face[3], box[1] + box[3]) - max(face[1], box[1]))
+    return iw * ih / max(1.0, float(face[2] * face[3]))
+
+
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
     iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
@@ -74,28 +81,33 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def face_in_region(rgb: np.ndarray, box: tuple[int, int, int, int], shrink: float,
-                   threshold: float = 0.35) -> tuple[float, float] | None:
-    """Look for a face centred in ``box`` (frame px) after shrinking by ``shrink`` (>= 1).
+def face_in_region(rgb: np.ndarray, box: tuple[int, int, int, int], target_px: float,
+                   margin: float = 1.0,
+                   threshold: float = 0.35) -> tuple[float, tuple[int, int, int, int]] | None:
+    """Look for a face centred in ``box`` (frame px), resized so the box spans ``target_px``.
 
-    Returns ``(score, face width in frame px)`` of the best face whose centre falls inside
-    the box, or None.
+    A blurred or pixelated face reads as a face again once small enough that the blur is
+    about a pixel wide; ``margin`` (share of the box size on each side) keeps the head and
+    shoulders in view, which the detector leans on when the face itself is hidden.
+    Returns ``(score, face box (x, y, w, h) in frame px)`` of the best such face whose
+    width is comparable to the box (a region much smaller than the face is a patch of skin,
+    not a redaction of it), or None.
     """
     x, y, w, h = box
     fh, fw = rgb.shape[:2]
-    m = int(0.6 * max(w, h))
+    m = int(margin * max(w, h))
     x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(fw, x + w + m), min(fh, y + h + m)
-    crop = rgb[y0:y1, x0:x1]
-    f = 1.0 / max(1.0, shrink)
-    # CenterFace finds faces from ~12 px up; very small crops are enlarged instead.
-    if max(w, h) * f < 20:
-        f = 20.0 / max(w, h)
-    if f != 1.0:
-        crop = cv2.resize(crop, None, fx=f, fy=f,
-                          interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    f = min(target_px / max(w, h, 1), 1.7)  # enlarging more only invents faces in skin
+    crop = cv2.resize(rgb[y0:y1, x0:x1], None, fx=f, fy=f,
+                      interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
     best = None
     for dx, dy, dw, dh, score in detect_faces(np.ascontiguousarray(crop), threshold):
         cx, cy = x0 + (dx + dw / 2) / f, y0 + (dy + dh / 2) / f
-        if x <= cx <= x + w and y <= cy <= y + h and (best is None or score > best[0]):
-            best = (score, dw / f)
+        fbox = (int(x0 + dx / f), int(y0 + dy / f), int(dw / f), int(dh / f))
+        if not (x <= cx <= x + w and y <= cy <= y + h) or not 0.5 <= fbox[2] / w <= 2.2:
+            continue
+        if _covered(fbox, box) < 0.5:
+            continue  # the region must hide most of the face, not a patch of forehead
+        if best is None or score > best[0]:
+            best = (score, fbox)
     return best

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+
 from veilscan.catalog.clip_result import box_sigma
 
 _RE_SIGMAS = (1.0, 2.5, 5.0)
@@ -27,7 +28,8 @@ class RegionMeasure:
     """What a region looks like in one frame."""
 
     kind: str
-    """gaussian_blur | box_blur | motion_blur | mosaic | solid | unknown | clear"""
+    """gaussian_blur | box_blur | motion_blur | mosaic | solid | unknown | clear, or blur
+    (smooth, kernel not fitted yet)"""
     strength_px: float
     """Block size (mosaic) or equivalent Gaussian sigma (blurs), px; 0 for solid / clear."""
     residual_detail: float
@@ -50,26 +52,30 @@ def _energy(g: np.ndarray, axis: int | None = None, order: int = 1,
     return total
 
 
+_LEVELS = (1.0, 2.0, 3.5, 6.0, 10.0)
+"""Gaussian smoothing levels (px) whose gradient-energy ratios describe a blur. The first
+level removes codec noise and quantisation, which would otherwise read as fine detail."""
+
+
 def _features_iso(g: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """log energy ratios (before / after re-blur) and second/first difference ratio."""
-    e0 = _energy(g, mask=mask) + 1e-6
-    feats = []
-    for s in _RE_SIGMAS:
-        gb = cv2.GaussianBlur(g, (0, 0), s, borderType=cv2.BORDER_REFLECT)
-        feats.append(math.log(e0 / (_energy(gb, mask=mask) + 1e-6)))
-    feats.append(math.log((_energy(g, order=2, mask=mask) + 1e-6) / e0))
-    return np.array(feats, np.float64)
+    """log ratios of gradient energy between successive smoothing levels."""
+    energies = [
+        _energy(cv2.GaussianBlur(g, (0, 0), s, borderType=cv2.BORDER_REFLECT), mask=mask)
+        + 1e-6 for s in _LEVELS
+    ]
+    return np.array([math.log(energies[i] / energies[i + 1])
+                     for i in range(len(energies) - 1)], np.float64)
 
 
 def _features_dir(g: np.ndarray) -> np.ndarray:
     """The same ratios along x only (for a motion streak rotated onto the x axis)."""
-    e0 = _energy(g, axis=1) + 1e-6
-    feats = []
-    for s in _RE_SIGMAS:
-        gb = cv2.GaussianBlur(g, (0, 0), sigmaX=s, sigmaY=0.01, borderType=cv2.BORDER_REFLECT)
-        feats.append(math.log(e0 / (_energy(gb, axis=1) + 1e-6)))
-    feats.append(math.log((_energy(g, axis=1, order=2) + 1e-6) / e0))
-    return np.array(feats, np.float64)
+    energies = [
+        _energy(cv2.GaussianBlur(g, (0, 0), sigmaX=s, sigmaY=1.0,
+                                 borderType=cv2.BORDER_REFLECT), axis=1) + 1e-6
+        for s in _LEVELS
+    ]
+    return np.array([math.log(energies[i] / energies[i + 1])
+                     for i in range(len(energies) - 1)], np.float64)
 
 
 def _motion_kernel(length: int) -> np.ndarray:
@@ -82,24 +88,35 @@ _REF_FACE = (56, 176, 154, 112)
 """(y, x, h, w) of the face inside scikit-image's astronaut portrait, px."""
 
 
-@lru_cache(maxsize=64)
-def _reference_table(
-    cw: int, ch: int,
-) -> tuple[list[tuple[str, float]], np.ndarray, list[float], np.ndarray]:
-    """Features of the reference face under known kernels, at the measured crop's size.
-
-    Ratios depend on blur size relative to the face's features, so the reference face is
-    scaled so its face width matches the crop (``cw x ch`` px, cached by 8 px buckets).
-    Returns (iso labels, iso features, motion sigmas, motion features).
-    """
+@lru_cache(maxsize=1)
+def _astronaut_grey() -> np.ndarray:
     from skimage import data
 
-    grey = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+@lru_cache(maxsize=256)
+def _reference_table(
+    bw: int, cw: int, ch: int,
+) -> tuple[list[tuple[str, float]], np.ndarray, list[float], np.ndarray]:
+    """Features of the reference face under known kernels, at the measured region's size.
+
+    Ratios depend on blur size relative to the face's features, so the reference face is
+    scaled so its face width matches the region's box width ``bw`` and cropped to the
+    measured ``cw x ch`` (all px, bucketed by the caller so the cache hits).
+    Returns (iso labels, iso features, motion sigmas, motion features).
+    """
+    grey = _astronaut_grey()
     fy, fx, fh, fw = _REF_FACE
-    scale = cw / fw
-    big = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scale = bw / fw
+    # Only the face and a margin wide enough for the largest kernel are ever looked at.
+    margin = 40 + max(cw, ch)
     cy, cx = int((fy + fh / 2) * scale), int((fx + fw / 2) * scale)
-    y0, x0 = max(0, cy - ch // 2), max(0, cx - cw // 2)
+    wy0, wx0 = max(0, cy - margin), max(0, cx - margin)
+    src = grey[int(wy0 / scale):int((cy + margin) / scale) + 1,
+               int(wx0 / scale):int((cx + margin) / scale) + 1]
+    big = cv2.resize(src, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    y0, x0 = max(0, cy - ch // 2 - wy0), max(0, cx - cw // 2 - wx0)
 
     def crop(img: np.ndarray) -> np.ndarray:
         # Frames are uint8: quantisation noise is part of what a measured region shows.
@@ -107,38 +124,54 @@ def _reference_table(
 
     labels: list[tuple[str, float]] = []
     feats = []
-    for s in np.geomspace(0.4, 16, 28):
+    for s in np.geomspace(0.5, 16, 26):
         labels.append(("gaussian_blur", float(s)))
         feats.append(_features_iso(crop(cv2.GaussianBlur(big, (0, 0), s))))
-    for k in range(3, 48, 2):
+    for k in range(3, 48, 3):
         labels.append(("box_blur", box_sigma(k)))
         feats.append(_features_iso(crop(cv2.blur(big, (k, k)))))
     mlabels: list[float] = []
     mfeats = []
-    for n in range(3, 72, 2):
+    for n in range(3, 72, 3):
         mlabels.append(box_sigma(n))
         mfeats.append(_features_dir(crop(cv2.filter2D(big, -1, _motion_kernel(n)))))
     return labels, np.array(feats), mlabels, np.array(mfeats)
 
 
 def _sharpness_by_direction(g: np.ndarray) -> np.ndarray:
-    """log(E / E after re-blur) of the directional derivative at 0, 45, 90, 135 degrees."""
-    gb = cv2.GaussianBlur(g, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
-    out = []
-    for img_pair in ((g, gb),):
-        a, b = img_pair
-        dirs = []
-        for dy, dx in ((0, 1), (1, 1), (1, 0), (1, -1)):
-            def d(z: np.ndarray, dy: int = dy, dx: int = dx) -> np.ndarray:
-                h, w = z.shape
-                ys, xs = slice(dy, h), slice(max(dx, 0), w + min(dx, 0))
-                y0, x0 = slice(0, h - dy), slice(max(-dx, 0), w - max(dx, 0))
-                return z[ys, xs] - z[y0, x0]
-            da, db = d(a), d(b)
-            dirs.append(math.log((float(np.mean(da * da)) + 1e-6)
-                                 / (float(np.mean(db * db)) + 1e-6)))
-        out = dirs
-    return np.array(out)
+    """log(E / E after re-blur) of the directional derivative at 0, 45, 90, 135 degrees.
+
+    Computed between smoothing levels 1 px and 2.5 px (codec noise removed first). A motion
+    streak leaves one direction with little to lose; isotropic blurs lose alike everywhere.
+    """
+    a = cv2.GaussianBlur(g, (0, 0), 1.0, borderType=cv2.BORDER_REFLECT)
+    b = cv2.GaussianBlur(g, (0, 0), 2.5, borderType=cv2.BORDER_REFLECT)
+    h, w = g.shape
+    dirs = []
+    for dy, dx in ((0, 1), (1, 1), (1, 0), (1, -1)):
+        ys, xs = slice(dy, h), slice(max(dx, 0), w + min(dx, 0))
+        y0, x0 = slice(0, h - dy), slice(max(-dx, 0), w - max(dx, 0))
+        da, db = a[ys, xs] - a[y0, x0], b[ys, xs] - b[y0, x0]
+        dirs.append(math.log((float(np.mean(da * da)) + 1e-6)
+                             / (float(np.mean(db * db)) + 1e-6)))
+    return np.array(dirs)
+
+
+def _grid_axis(prof: np.ndarray) -> tuple[float, int, int]:
+    """(concentration 0..1, period px, phase px) of a 1-D |difference| profile."""
+    n = prof.size
+    total = float(prof.sum()) + 1e-6
+    scores: dict[int, tuple[float, int]] = {}
+    for b in range(3, max(4, min(48, n // 2) + 1)):
+        sums = [float(prof[p::b].sum()) for p in range(b)]
+        p = int(np.argmax(sums))
+        scores[b] = (sums[p] / total, p)
+    if not scores:
+        return 0.0, 0, 0
+    top = max(c for c, _ in scores.values())
+    # Divisors of the true period score as high as it; multiples score about half.
+    bsel = max(b for b, (c, _) in scores.items() if c >= 0.85 * top)
+    return top, bsel, scores[bsel][1]
 
 
 def mosaic_period(g: np.ndarray) -> tuple[float, float]:
@@ -147,31 +180,93 @@ def mosaic_period(g: np.ndarray) -> tuple[float, float]:
     For a block grid of period b every gradient sits on one phase of b, so the best phase
     holds nearly all of it (score ~1); natural detail spreads over all phases (~1/b).
     """
-    results = []
-    for axis in (1, 0):
-        prof = np.abs(np.diff(g, axis=axis)).mean(axis=1 - axis)
-        n = prof.size
-        total = float(prof.sum()) + 1e-6
-        best: tuple[float, int] = (0.0, 0)
-        scores = {}
-        for b in range(3, max(4, min(48, n // 2) + 1)):
-            conc = max(float(prof[p::b].sum()) for p in range(b)) / total
-            scores[b] = conc
-        if not scores:
-            return 0.0, 0.0
-        top = max(scores.values())
-        # Divisors of the true period score as high as it; multiples score about half.
-        bsel = max(b for b, c in scores.items() if c >= 0.85 * top)
-        best = (top, bsel)
-        results.append(best)
-    score = min(r[0] for r in results)
-    bs = [r[1] for r in results]
-    block = float(np.mean(bs)) if abs(bs[0] - bs[1]) <= 1 else float(min(bs))
-    return block, score
+    cx, bx, _ = _grid_axis(np.abs(np.diff(g, axis=1)).mean(axis=0))
+    cy, by, _ = _grid_axis(np.abs(np.diff(g, axis=0)).mean(axis=1))
+    if not bx or not by:
+        return 0.0, 0.0
+    block = float(np.mean((bx, by))) if abs(bx - by) <= 1 else float(min(bx, by))
+    return block, min(cx, cy)
 
 
-def measure_region(grey: np.ndarray, box: tuple[int, int, int, int]) -> RegionMeasure | None:
-    """Classify the region ``box`` (frame px) of a greyscale uint8 frame."""
+def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
+                      slack_px: int) -> tuple[int, int, int, int]:
+    """Snap a coarse mosaic box to the extent of its block grid (frame px).
+
+    Inside a mosaic every pixel equals its neighbour except across grid lines, so the
+    differences off the grid lines are ~0; the region ends where they are not.
+    """
+    x, y, w, h = box
+    fh, fw = grey.shape
+    core = grey[y + h // 4:y + h - h // 4, x + w // 4:x + w - w // 4].astype(np.float32)
+    if core.shape[0] < 8 or core.shape[1] < 8:
+        return box
+    _, bx, px = _grid_axis(np.abs(np.diff(core, axis=1)).mean(axis=0))
+    _, by, py = _grid_axis(np.abs(np.diff(core, axis=0)).mean(axis=1))
+    if not bx or not by:
+        return box
+    # Grid line positions in frame coordinates: a difference at index i spans (i, i + 1).
+    gx0, gy0 = x + w // 4 + px, y + h // 4 + py
+    pad = slack_px + max(bx, by)
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(fw, x + w + pad), min(fh, y + h + pad)
+    patch = grey[y0:y1, x0:x1].astype(np.float32)
+
+    def extent(axis: int, b: int, g0: int, lo: int, hi: int,
+               band: tuple[int, int]) -> tuple[int, int]:
+        d = np.abs(np.diff(patch, axis=axis))
+        d = d[band[0]:band[1], :] if axis == 1 else d[:, band[0]:band[1]]
+        prof = d.mean(axis=1 - axis)
+        idx = np.arange(prof.size) + (x0 if axis == 1 else y0)
+        on_grid = ((idx - g0) % b) == 0
+        off = np.where(on_grid, np.nan, prof)
+        inside = np.zeros(prof.size, bool)
+        # Judge each grid cell by its internal differences.
+        first = (g0 - (x0 if axis == 1 else y0)) % b
+        starts = list(range(first - b + 1, prof.size, b))
+        for st in starts:
+            a0, a1 = max(0, st), min(prof.size, st + b - 1)
+            if a1 > a0:
+                vals = off[a0:a1]
+                vals = vals[~np.isnan(vals)]
+                inside[a0:a1 + 1] = vals.size > 0 and float(vals.mean()) < 1.5
+        c = (lo + hi) // 2 - (x0 if axis == 1 else y0)
+        c = min(max(c, 0), prof.size - 1)
+        if not inside[c]:
+            return lo, hi
+        a = c
+        while a > 0 and inside[a - 1]:
+            a -= 1
+        e = c
+        while e < prof.size - 1 and inside[e + 1]:
+            e += 1
+        # A mask edge can cut a cell: extend pixel by pixel while values stay constant.
+        while a > 0 and (on_grid[a - 1] or prof[a - 1] < 1.5):
+            if on_grid[a - 1] and a - 2 >= 0 and prof[a - 2] >= 1.5:
+                break
+            a -= 1
+        while e < prof.size - 1 and (on_grid[e + 1] or prof[e + 1] < 1.5):
+            if on_grid[e + 1] and e + 2 < prof.size and prof[e + 2] >= 1.5:
+                break
+            e += 1
+        off0 = x0 if axis == 1 else y0
+        return off0 + a, off0 + e + 1
+
+    rows = (y + h // 4 - y0, y + h - h // 4 - y0)
+    cols = (x + w // 4 - x0, x + w - w // 4 - x0)
+    nx0, nx1 = extent(1, bx, gx0, x, x + w, rows)
+    ny0, ny1 = extent(0, by, gy0, y, y + h, cols)
+    if nx1 - nx0 < 0.5 * w or ny1 - ny0 < 0.5 * h:
+        return box
+    return (nx0, ny0, nx1 - nx0, ny1 - ny0)
+
+
+def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
+                   classify: bool = True) -> RegionMeasure | None:
+    """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
+
+    With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
+    enough to follow a candidate until a face is confirmed in it.
+    """
     x, y, w, h = box
     fh, fw = grey.shape
     inset = max(2, int(0.08 * min(w, h)))
@@ -186,26 +281,34 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int]) -> RegionMe
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
     block, score = mosaic_period(g)
-    if score > 0.5 and block >= 3:
+    if score > 0.5 and block >= 3 and _grid_contrast(g, block) >= 4.0:
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
     sharp_share, keep = _sharp_pixels(g)
-    if sharp_share > 0.35:
+    if sharp_share > 0.15:
         return RegionMeasure("clear", 0.0, 1.0, 0.0)
+    if not classify:
+        return RegionMeasure("blur", 0.0, 0.0, 0.0)
+    # Bucket sizes (~12 % steps) so that tracks of slowly changing size reuse one table.
+    bucket = 2.0 ** (round(math.log2(max(w, 8)) * 6) / 6) / w
     labels, table, mlabels, mtable = _reference_table(
-        max(16, (g.shape[1] + 4) // 8 * 8), max(16, (g.shape[0] + 4) // 8 * 8))
+        int(w * bucket), int(g.shape[1] * bucket), int(g.shape[0] * bucket))
     dirs = _sharpness_by_direction(g)
     f = _features_iso(g, keep)
-    if dirs.max() - dirs.min() > 0.3 and dirs.max() > 2.2 * max(dirs.min(), 0.05):
-        # One direction keeps its detail, another lost it: a motion streak.
-        angle = 45.0 * int(np.argmin(dirs))
-        rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), -angle, 1.0)
-        gr = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REFLECT)
-        fd = _features_dir(gr)
-        d = np.linalg.norm(mtable - fd, axis=1)
-        i = int(np.argmin(d))
-        return RegionMeasure("motion_blur", mlabels[i], _residual(f, table, labels),
-                             float(d[i]))
+    k = int(np.argmin(dirs))
+    if dirs[(k + 2) % 4] > 2.3 * max(dirs[k], 0.05) and dirs[(k + 2) % 4] > 0.4:
+        # One direction may have kept its detail while another lost it: a motion streak.
+        # Fit the streak along that direction and across it; an isotropic blur fits alike.
+        fits = []
+        for angle in (45.0 * k, 45.0 * k + 90.0):
+            rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), -angle, 1.0)
+            gr = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REFLECT)
+            d = np.linalg.norm(mtable - _features_dir(gr), axis=1)
+            i = int(np.argmin(d))
+            fits.append((mlabels[i], float(d[i])))
+        (s_along, d_along), (s_across, _) = fits
+        if s_along > 2.5 * s_across and s_across < 2.0:
+            return RegionMeasure("motion_blur", s_along, _residual(f, table, labels), d_along)
     d = np.linalg.norm(table - f, axis=1)
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
     ig = int(np.argmin(np.where(is_box, np.inf, d)))
@@ -268,3 +371,40 @@ def _fill_contrast(grey: np.ndarray, box: tuple[int, int, int, int], fill: float
     if not ring.any():
         return 0.0
     return float(np.mean(np.abs(patch[ring] - fill) > 10))
+
+
+def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> bool:
+    """Cheap per-frame dropout test: does the region at ``box`` show the picture unredacted?
+
+    ``kind`` is the track's redaction type: a solid fill ends when the region gains texture,
+    a mosaic when its block grid goes, a blur when fine detail comes back.
+    """
+    x, y, w, h = box
+    fh, fw = grey.shape
+    inset = max(2, int(0.08 * min(w, h)))
+    x0, y0 = max(0, x + inset), max(0, y + inset)
+    x1, y1 = min(fw, x + w - inset), min(fh, y + h - inset)
+    if x1 - x0 < 12 or y1 - y0 < 12:
+        return False
+    g = grey[y0:y1, x0:x1].astype(np.float32)
+    if kind == "solid":
+        p10, p90 = np.percentile(g, (10, 90))
+        return bool(p90 - p10 > 12.0 and _sharp_pixels(g)[0] > 0.1)
+    if kind == "mosaic":
+        _, score = mosaic_period(g)
+        if score > 0.4:
+            return False
+    return _sharp_pixels(g)[0] > 0.15
+
+
+def _grid_contrast(g: np.ndarray, block: float) -> float:
+    """Mean |difference| across the strongest grid lines (grey levels).
+
+    A real mosaic steps by whole cell means (tens of levels); codec block edges in flat
+    areas step by one or two.
+    """
+    b = max(2, int(round(block)))
+    ax = np.abs(np.diff(g, axis=1)).mean(axis=0)
+    if ax.size < b:
+        return 0.0
+    return float(max(ax[p::b].mean() for p in range(b)))

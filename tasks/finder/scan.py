@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from veilscan.tasks.finder.config import FinderConfig
 
 _DX = np.array([[-1.0, 1.0]], np.float32)
@@ -42,7 +43,6 @@ class PixelMaps:
     sharp: np.ndarray
     blurred: np.ndarray
     flat: np.ndarray
-    mosaic: np.ndarray
     sharp_share: float
     """Share of structured pixels that are sharp: low for a defocused or motion-blurred frame."""
 
@@ -55,43 +55,43 @@ def grad_energy(g: np.ndarray, window: int) -> np.ndarray:
 
 
 def pixel_maps(g: np.ndarray, cfg: FinderConfig) -> PixelMaps:
-    """Compute the sharp / blurred / flat / mosaic maps of a float32 grey image."""
+    """Compute the sharp / blurred / flat maps of a float32 grey image (scan scale)."""
     w = cfg.window_px
-    gx = cv2.filter2D(g, cv2.CV_32F, _DX, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
-    gy = cv2.filter2D(g, cv2.CV_32F, _DY, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
-    e0 = cv2.boxFilter(gx * gx + gy * gy, cv2.CV_32F, (w, w))
-    g1 = cv2.GaussianBlur(g, (0, 0), cfg.reblur_sigma_px)
-    e1 = grad_energy(g1, w)
+    e0 = grad_energy(g, w)
+    e1 = grad_energy(cv2.GaussianBlur(g, (0, 0), cfg.reblur_sigma_px), w)
     struct = e1 > cfg.structure_min
     ratio = e0 / np.maximum(e1, 1e-3)
     sharp = struct & (ratio > cfg.sharp_ratio_min)
     blurred = struct & (ratio < cfg.blur_ratio_max)
     flat = e0 < cfg.flat_max
-    # Mosaic: gradients sit on isolated grid lines, so adjacent differences are never both
-    # large; natural edges span two or more pixels.
-    ax, ay = np.abs(gx), np.abs(gy)
-    px = np.minimum(ax, np.roll(ax, 1, axis=1))
-    py = np.minimum(ay, np.roll(ay, 1, axis=0))
-    mw = 2 * w + 1
-    sax = cv2.boxFilter(ax, cv2.CV_32F, (mw, mw))
-    say = cv2.boxFilter(ay, cv2.CV_32F, (mw, mw))
-    spx = cv2.boxFilter(px, cv2.CV_32F, (mw, mw))
-    spy = cv2.boxFilter(py, cv2.CV_32F, (mw, mw))
-    mosaic = (
+    n_struct = int(np.count_nonzero(struct))
+    sharp_share = float(np.count_nonzero(sharp)) / n_struct if n_struct else 0.0
+    return PixelMaps(sharp, blurred, flat, sharp_share)
+
+
+def mosaic_cells(grey: np.ndarray, grid_hw: tuple[int, int], cfg: FinderConfig) -> np.ndarray:
+    """Per-cell mosaic evidence from the full-resolution frame (1 where a block grid shows).
+
+    In a block grid every gradient sits on an isolated grid line, so adjacent differences
+    are never both large (natural edges span two or more pixels). Computed at full
+    resolution (any downscale smears 4 px blocks) but only as sums per cell.
+    """
+    gh, gw = grid_hw
+    ax = cv2.absdiff(grey[:, 1:], grey[:, :-1])
+    ay = cv2.absdiff(grey[1:, :], grey[:-1, :])
+    px = cv2.min(ax[:, 1:], ax[:, :-1])
+    py = cv2.min(ay[1:, :], ay[:-1, :])
+
+    def cells(a: np.ndarray) -> np.ndarray:
+        c = cv2.resize(a.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA)
+        # Pool 3 x 3 cells: a block larger than a cell leaves some cells without a grid line.
+        return cv2.boxFilter(c, -1, (3, 3), borderType=cv2.BORDER_REPLICATE)
+
+    sax, say, spx, spy = cells(ax), cells(ay), cells(px), cells(py)
+    return (
         (sax > cfg.mosaic_edge_min) & (say > cfg.mosaic_edge_min)
         & (spx < cfg.mosaic_pair_max * sax) & (spy < cfg.mosaic_pair_max * say)
-    )
-    n_struct = int(struct.sum())
-    sharp_share = float(sharp.sum()) / n_struct if n_struct else 0.0
-    return PixelMaps(sharp, blurred, flat, mosaic, sharp_share)
-
-
-def _cells(mask: np.ndarray, cell: int) -> np.ndarray:
-    """Share of true pixels in each ``cell x cell`` block (edge cells cropped)."""
-    h, w = mask.shape
-    hh, ww = h // cell * cell, w // cell * cell
-    m = mask[:hh, :ww].astype(np.float32)
-    return m.reshape(hh // cell, cell, ww // cell, cell).mean(axis=(1, 3))
+    ).astype(np.float32)
 
 
 def scan_frame(grey: np.ndarray, cfg: FinderConfig) -> list[Candidate]:
@@ -100,22 +100,25 @@ def scan_frame(grey: np.ndarray, cfg: FinderConfig) -> list[Candidate]:
     scale = min(1.0, cfg.max_scan_side_px / max(fh, fw))
     g = grey if scale == 1.0 else cv2.resize(grey, None, fx=scale, fy=scale,
                                              interpolation=cv2.INTER_AREA)
-    g = g.astype(np.float32)
-    maps = pixel_maps(g, cfg)
-    cell = max(4, int(round(cfg.min_face_px * scale / 4)))
-    sharp_c = _cells(maps.sharp, cell)
-    blur_c = _cells(maps.blurred, cell)
-    flat_c = _cells(maps.flat, cell)
-    mos_c = _cells(maps.mosaic, cell)
-    not_sharp = sharp_c < 0.04
+    maps = pixel_maps(g.astype(np.float32), cfg)
+    cell = max(6, cfg.min_face_px // 4)  # frame px
+    gh, gw = max(1, fh // cell), max(1, fw // cell)
+
+    def cells(mask: np.ndarray) -> np.ndarray:
+        return cv2.resize(mask.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA)
+
+    sharp_c = cells(maps.sharp)
+    blur_c = cells(maps.blurred)
+    flat_c = cells(maps.flat)
+    mos_c = mosaic_cells(grey, (gh, gw), cfg)
     seeds = {
-        "mosaic": (mos_c > 0.25),
-        "flat": (flat_c > 0.9),
+        "mosaic": mos_c > 0.5,
+        "flat": flat_c > 0.9,
     }
     # A frame with almost no sharp detail is defocused or motion-blurred as a whole: a blurred
     # face cannot be told from it, so blur candidates need a sharp frame.
-    if maps.sharp_share > 0.15:
-        seeds["blur"] = (blur_c > 0.15) & not_sharp
+    if maps.sharp_share > 0.1:
+        seeds["blur"] = (blur_c > 0.15) & (sharp_c < 0.05)
     kernel = np.ones((3, 3), np.uint8)
     out: list[Candidate] = []
     for kind, seed in seeds.items():
@@ -123,13 +126,13 @@ def scan_frame(grey: np.ndarray, cfg: FinderConfig) -> list[Candidate]:
         if kind != "flat":
             m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
             if kind == "mosaic":
-                # Interior of large blocks is flat: fill it in.
-                m = cv2.morphologyEx(m | (flat_c > 0.5).astype(np.uint8) & cv2.dilate(m, kernel),
+                # The inside of blocks larger than a cell is flat: fill it in.
+                m = cv2.morphologyEx(m | ((flat_c > 0.5).astype(np.uint8) & cv2.dilate(m, kernel)),
                                      cv2.MORPH_CLOSE, kernel)
         n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
         for i in range(1, n):
             cx, cy, cw, ch, area = (int(v) for v in stats[i])
-            cand = _accept(kind, cx, cy, cw, ch, area, sharp_c, cell, scale, (fh, fw), cfg)
+            cand = _accept(kind, cx, cy, cw, ch, area, sharp_c, cell, 1.0, (fh, fw), cfg)
             if cand is not None:
                 out.append(cand)
     return out
@@ -142,7 +145,7 @@ def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: n
     fh, fw = frame_hw
     f = cell / scale
     x, y, w, h = cx * f, cy * f, cw * f, ch * f
-    if w < cfg.min_face_px or h < cfg.min_face_px * 0.6:
+    if w < cfg.min_face_px - 2 * f or h < (cfg.min_face_px - 2 * f) * 0.6:  # cells shrink edges
         return None
     if max(w, h) > cfg.max_face_frac * min(fh, fw) * 1.6 or w > cfg.max_face_frac * min(fh, fw):
         return None
@@ -208,18 +211,24 @@ def refine_box(grey: np.ndarray, box: tuple[int, int, int, int], cfg: FinderConf
         ``sign`` -1: outside lies at lower indices (a left / top edge); +1: higher.
         """
         band = 5
-        steps: list[tuple[int, float]] = []
+        n = prof.size
         inward = max(m, int(0.3 * (w if prof is cols else h)))
         lo_i, hi_i = (at - m, at + inward) if sign < 0 else (at - inward, at + m)
-        for i in range(max(band, lo_i), min(prof.size - band, hi_i + 1)):
-            lo, hi = prof[i - band:i].mean(), prof[i:i + band].mean()
-            inner = hi if sign < 0 else lo
-            if inner > 0.12:
-                continue  # the inner side must itself look redacted
-            near = prof_in[max(0, i - 8):i] if sign > 0 else prof_in[i:i + 8]
-            if near.size and near.max() < 0.05:
-                continue  # nor may the edge lie out in a featureless area beyond the content
-            steps.append((i, ((lo - hi) if sign < 0 else (hi - lo)) * (1.0 - inner / 0.12)))
+        idx = np.arange(max(band, lo_i), min(n - band, hi_i + 1))
+        if idx.size == 0:
+            return at
+        c = np.concatenate([[0.0], np.cumsum(prof)])
+        ci = np.concatenate([[0.0], np.cumsum(prof_in)])
+        lo = (c[idx] - c[idx - band]) / band
+        hi = (c[idx + band] - c[idx]) / band
+        inner = hi if sign < 0 else lo
+        # Content (blurred structure) must reach the edge: 8 px on the inner side.
+        near_lo = np.clip(idx - 8, 0, n) if sign > 0 else idx
+        near_hi = idx if sign > 0 else np.clip(idx + 8, 0, n)
+        near = (ci[near_hi] - ci[near_lo]) / np.maximum(near_hi - near_lo, 1)
+        step = ((lo - hi) if sign < 0 else (hi - lo)) * (1.0 - inner / 0.12)
+        ok = (inner <= 0.12) & (near >= 0.02)
+        steps = [(int(i), float(st)) for i, st, k in zip(idx, step, ok, strict=True) if k]
         if not steps or max(st for _, st in steps) < 0.06:
             return at
         # The first clear step seen from the centre: texture further out is background.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
 from veilscan.tasks.finder.measure import RegionMeasure
 
 BoxXYWH = tuple[int, int, int, int]
@@ -37,6 +38,8 @@ class Track:
     faces: list[tuple[float, float]] = field(default_factory=list)
     """CenterFace confirmations: (score, face width px)."""
     confirm_tries: int = 0
+    coarse: BoxXYWH | None = None
+    """The scan's coarse box when the track started (to recognise the region if rejected)."""
 
     @property
     def last_frame(self) -> int:
@@ -79,12 +82,22 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int,
     if not tracks or not boxes:
         return [], list(range(len(boxes)))
     cost = np.ones((len(tracks), len(boxes)))
+    limit = 1.0 - iou_min
     for i, t in enumerate(tracks):
         pred = t.predict(frame)
         for j, b in enumerate(boxes):
-            cost[i, j] = 1.0 - max(iou(pred, b), iou(t.boxes[-1], b))
+            c = 1.0 - max(iou(pred, b), iou(t.boxes[-1], b))
+            # A small, fast head can move its own width between scans: also accept a
+            # similar-sized box whose centre is close to the prediction.
+            size = max(pred[2], pred[3], 1)
+            dist = np.hypot(pred[0] + pred[2] / 2 - b[0] - b[2] / 2,
+                            pred[1] + pred[3] / 2 - b[1] - b[3] / 2) / size
+            similar = 0.6 < (b[2] * b[3]) / max(1, pred[2] * pred[3]) < 1.67
+            if similar and dist < 0.75:
+                c = min(c, limit * (0.5 + 0.5 * dist / 0.75))
+            cost[i, j] = c
     rows, cols = linear_sum_assignment(cost)
     pairs = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)
-             if cost[r, c] <= 1.0 - iou_min]
+             if cost[r, c] <= limit]
     used = {c for _, c in pairs}
     return pairs, [j for j in range(len(boxes)) if j not in used]
