@@ -6,6 +6,12 @@
   night at 02:00 UTC; unchanged clips are skipped through the ledger.
 - ``scan-archive/on-demand``: no schedule; operators start it from the Prefect UI with a form
   (prefix, chosen keys, force, threshold) to rescan one prefix or clip.
+- ``review-queue/review-queue``: lists the re-redaction queue and pauses for a compliance
+  officer's decision (a typed form in the UI); runs every morning at 06:00 UTC after the
+  nightly scan, or on demand.
+- ``re-redact/re-redact``: re-redacts approved entries; started by review-queue, one run per
+  entry, on its own work queue (``re-redaction``) with at most ``$VEILSCAN_REDACT_CONCURRENCY``
+  (default 2) runs at once, so renders never crowd out scans.
 """
 
 from __future__ import annotations
@@ -15,9 +21,17 @@ import os
 from prefect import serve
 from prefect.client.schemas.schedules import CronSchedule
 
+from veilscan.flows.remediation import (
+    RedactParameters,
+    ReviewParameters,
+    re_redact,
+    review_queue,
+)
 from veilscan.flows.scan_archive import ScanParameters, scan_archive
 
 NIGHTLY_CRON = "0 2 * * *"
+REVIEW_CRON = "0 6 * * *"
+REDACT_WORK_QUEUE = "re-redaction"
 
 
 def deployments() -> list:
@@ -35,7 +49,29 @@ def deployments() -> list:
         description="Rescan a prefix or chosen keys; set force to ignore the ledger.",
         tags=["veilscan", "on-demand"],
     )
-    return [nightly, on_demand]
+    return [nightly, on_demand, *remediation_deployments()]
+
+
+def remediation_deployments() -> list:
+    """review-queue (daily + on demand) and re-redact (own work queue, concurrency limit)."""
+    limit = int(os.environ.get("VEILSCAN_REDACT_CONCURRENCY", "2"))
+    review = review_queue.to_deployment(
+        name="review-queue",
+        schedules=[CronSchedule(cron=REVIEW_CRON, timezone="UTC")],
+        parameters={"params": ReviewParameters().model_dump()},
+        description="Pause for a compliance decision on the queued clips; start re-redaction "
+                    "of the approved ones.",
+        tags=["veilscan", "review"],
+    )
+    redact = re_redact.to_deployment(
+        name="re-redact",
+        parameters={"params": RedactParameters().model_dump()},
+        work_queue_name=REDACT_WORK_QUEUE,
+        concurrency_limit=limit,
+        description="Solid-fill re-redaction of approved queue entries, verified by rescan.",
+        tags=["veilscan", "re-redact"],
+    )
+    return [review, redact]
 
 
 def serve_all() -> None:

@@ -9,19 +9,21 @@ For one entry of the remediation queue (:mod:`veilscan.catalog.remediation_queue
    that scan's rows: same bytes, so the boxes still fit; the manifest names the scan used).
 3. Render with :func:`veilscan.tasks.redact.render_solid_redaction`, reading the source by
    ETag-pinned ranged GETs, writing a temp file (audio copied packet for packet).
-4. Upload it multipart (aborted on failure) to ``remediated/<original key>`` in the source
-   bucket. The original is never touched; on a versioned bucket the upload is a new version
-   of the remediated key and its VersionId is recorded.
-5. Rescan the uploaded object with :func:`veilscan.tasks.inspect.inspect_clip` and judge it
-   with :func:`verify` (rule: :class:`VerifyRule`).
-6. Write ``remediated/<original key>.manifest.json`` (source key + ETag, findings scan,
-   method + plan, sha256, bytes, verification) and set the entry ``verified`` or ``failed``
-   with a note saying where the output and manifest are. A render that fails verification is
-   deleted again, so nothing unverified stays under ``remediated/``; its manifest stays.
+4. Upload it multipart (aborted on failure) to ``remediated/_unverified/<entry>/<key>`` in
+   the source bucket, and rescan that object with
+   :func:`veilscan.tasks.inspect.inspect_clip`; judge it with :func:`verify`.
+5. Verified: server-side copy to ``remediated/<original key>`` (the published name; on a
+   versioned bucket a new version of it, whose VersionId is recorded), staging copy removed.
+   Failed: the render stays at its ``_unverified`` key for inspection, never published.
+   The original is never touched.
+6. Write ``<output key>.manifest.json`` (source key + ETag, findings scan, method + plan,
+   sha256, bytes, verification) and set the entry ``verified`` or ``failed`` with a note
+   saying where the output and manifest are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -38,7 +40,6 @@ from veilscan.catalog import remediation_queue, schemas
 from veilscan.catalog.clip_result import RISK_TIERS, ClipResult, TrackFinding
 from veilscan.catalog.findings_tables import ScanTarget
 from veilscan.catalog.objectstore import (
-    ObjectChangedError,
     ObjectRef,
     S3Settings,
     client,
@@ -267,6 +268,11 @@ def manifest_key(key: str, prefix: str = REMEDIATED_PREFIX) -> str:
     return output_key(key, prefix) + MANIFEST_SUFFIX
 
 
+def unverified_key(key: str, entry_id: str, prefix: str = REMEDIATED_PREFIX) -> str:
+    """Where a render waits for its verdict, and stays if it fails verification."""
+    return f"{prefix}_unverified/{entry_id}/{key}"
+
+
 def _entry(cli: Any, bucket: str, entry_id: str) -> dict[str, Any]:
     rows = [r for r in remediation_queue.current(cli, bucket).to_pylist()
             if r["entry_id"] == entry_id]
@@ -312,7 +318,7 @@ def _upload(cli: Any, path: Path, bucket: str, key: str) -> tuple[str, str | Non
 def build_manifest(entry: dict[str, Any], source: ObjectRef, findings_bucket: str,
                    scan_id: str, tracks: list[TrackFinding], plan: RedactionPlan,
                    render: RenderResult, out_key: str, out_etag: str, version_id: str | None,
-                   verification: Verification | None, kept: bool) -> dict[str, Any]:
+                   verification: Verification | None) -> dict[str, Any]:
     """The JSON that links a remediated object to its source, findings and checks."""
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -332,8 +338,7 @@ def build_manifest(entry: dict[str, Any], source: ObjectRef, findings_bucket: st
                    "sha256": render.sha256, "bytes": render.bytes, "frames": render.frames,
                    "duration_s": render.duration_s, "video_codec": render.video_codec,
                    "encoder": render.encoder, "audio_copied": render.audio_copied,
-                   "dropped_streams": list(render.dropped_streams),
-                   "kept": kept},
+                   "dropped_streams": list(render.dropped_streams)},
         "verification": None if verification is None else {
             **asdict(verification), "reasons": list(verification.reasons),
             "tracks": list(verification.tracks)},
@@ -367,50 +372,72 @@ def remediate(job: RemediationJob) -> RemediationOutcome:
         return finish(refused.status, refused.note)
 
     bucket = source.bucket
-    out_key = output_key(source.key, job.prefix)
-    man_key = manifest_key(source.key, job.prefix)
-    out_url, man_url = s3_url(bucket, out_key), s3_url(bucket, man_key)
-    remediation_queue.set_status(cli, fb, job.entry_id, "rendering", job.actor,
-                                 f"rendering {len(tracks)} tracks of scan {scan_id} to {out_url}")
-    uploaded = False
+    final_key = output_key(source.key, job.prefix)
+    staging_key = unverified_key(source.key, job.entry_id, job.prefix)
+    remediation_queue.set_status(
+        cli, fb, job.entry_id, "rendering", job.actor,
+        f"rendering {len(tracks)} tracks of scan {scan_id} to {s3_url(bucket, final_key)}")
+    written: list[str] = []  # keys to delete if anything below fails
     try:
         suffix = PurePosixPath(source.key).suffix or ".mp4"
         with tempfile.TemporaryDirectory(prefix="veilscan-remediate-") as tmp:
             local = Path(tmp) / f"render{suffix}"
             with open_object(cli, source) as reader:
                 render = render_solid_redaction(reader, local, tracks, job.plan)
-            out_etag, version_id = _upload(cli, local, bucket, out_key)
-            uploaded = True
-        out_ref = ObjectRef(bucket, out_key, out_etag, render.bytes)
-        with open_object(cli, out_ref) as reader:
-            rescan = inspect_clip(reader, name=out_url)
+            staging_etag, _ = _upload(cli, local, bucket, staging_key)
+            written.append(staging_key)
+        with open_object(cli, ObjectRef(bucket, staging_key, staging_etag, render.bytes)) as r:
+            rescan = inspect_clip(r, name=s3_url(bucket, staging_key))
         verdict = verify(tracks, rescan, render.frames, job.rule)
-        if not verdict.passed:  # nothing unverified stays under remediated/
-            cli.delete_object(Bucket=bucket, Key=out_key)
-            uploaded = False
+        if verdict.passed:  # only verified bytes reach the published key
+            out_key = final_key
+            out_etag, version_id = _promote(cli, bucket, staging_key, final_key)
+            written = [final_key]
+        else:  # kept for inspection, outside the published names
+            out_key, out_etag, version_id = staging_key, staging_etag, None
+        man_key = out_key + MANIFEST_SUFFIX
         manifest = build_manifest(entry, source, fb, scan_id, tracks, job.plan, render,
-                                  out_key, out_etag, version_id, verdict, kept=verdict.passed)
+                                  out_key, out_etag, version_id, verdict)
         put_bytes(cli, bucket, man_key, json.dumps(manifest, indent=2).encode(),
                   "application/json")
-    except (RenderError, ObjectChangedError, OSError, ClientError, BotoCoreError) as exc:
-        if uploaded:
-            cli.delete_object(Bucket=bucket, Key=out_key)
-        return finish("failed", f"render of {entry['source']} failed: {exc}")
+    except (RenderError, OSError, ClientError, BotoCoreError) as exc:
+        _delete(cli, bucket, written)
+        return finish("failed", f"re-redaction of {entry['source']} failed: {exc}")
     except BaseException as exc:
-        if uploaded:
-            cli.delete_object(Bucket=bucket, Key=out_key)
+        _delete(cli, bucket, written)
         remediation_queue.set_status(cli, fb, job.entry_id, "failed", job.actor,
                                      f"re-redaction crashed: {type(exc).__name__}: {exc}")
         raise
-    extra = {"manifest_url": man_url, "sha256": render.sha256, "bytes": render.bytes,
-             "version_id": version_id, "findings_scan_id": scan_id,
+    out_url, man_url = s3_url(bucket, out_key), s3_url(bucket, man_key)
+    extra = {"output_url": out_url, "manifest_url": man_url, "sha256": render.sha256,
+             "bytes": render.bytes, "version_id": version_id, "findings_scan_id": scan_id,
              "render": asdict(render), "verification": manifest["verification"]}
     if verdict.passed:
         return finish("verified", f"verified: {out_url} (manifest {man_url}); sha256 "
                                   f"{render.sha256[:16]}…, rescan max risk "
-                                  f"{verdict.max_risk:.2f} ({verdict.risk_tier})",
-                      output_url=out_url, **extra)
-    return finish("failed", "verification failed, render deleted (manifest " + man_url + "): "
-                  + "; ".join(verdict.reasons[:4])
-                  + (f"; +{len(verdict.reasons) - 4} more" if len(verdict.reasons) > 4 else ""),
-                  **extra)
+                                  f"{verdict.max_risk:.2f} ({verdict.risk_tier})", **extra)
+    reasons = "; ".join(verdict.reasons[:4]) + (
+        f"; +{len(verdict.reasons) - 4} more" if len(verdict.reasons) > 4 else "")
+    return finish("failed", f"verification failed: {reasons}. Unverified render kept at "
+                            f"{out_url} (manifest {man_url})", **extra)
+
+
+def _promote(cli: Any, bucket: str, staging_key: str, final_key: str) -> tuple[str, str | None]:
+    """Server-side copy of the verified render to its published key, then drop the staging
+    copy; ``(etag, version id)`` of the published object. Copies up to 5 GiB in one request."""
+    cli.copy_object(Bucket=bucket, Key=final_key,
+                    CopySource={"Bucket": bucket, "Key": staging_key},
+                    ContentType=_CONTENT_TYPES.get(PurePosixPath(final_key).suffix.lower(),
+                                                   "application/octet-stream"),
+                    MetadataDirective="REPLACE")
+    head = cli.head_object(Bucket=bucket, Key=final_key)
+    cli.delete_object(Bucket=bucket, Key=staging_key)
+    version = head.get("VersionId")
+    return head["ETag"].strip('"'), version if version not in (None, "null") else None
+
+
+def _delete(cli: Any, bucket: str, keys: list[str]) -> None:
+    for key in keys:
+        # best effort: the queue note already says the render failed
+        with contextlib.suppress(ClientError, BotoCoreError):
+            cli.delete_object(Bucket=bucket, Key=key)

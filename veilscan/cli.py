@@ -15,9 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from veilscan.queue_cli import queue_app
+
 app = typer.Typer(help="Audit video archives for face redactions that no longer protect anyone.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console()
+app.add_typer(queue_app, name="queue")
 
 TIER_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green",
               "": "dim"}
@@ -202,6 +205,37 @@ def demo(
                   f"— read them with `veilscan findings`")
     console.print(f"Queued for re-redaction: {len(outcome.queued)}; Prefect UI: "
                   f"{info.prefect_ui_url}")
+    _demo_remediation(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}", "veilscan-findings")
+
+
+def _demo_remediation(prefix_url: str, findings_bucket: str) -> None:
+    """End of the demo: approve the queued demo clips as an operator would with
+    `veilscan queue approve`, re-redact + verify them (`veilscan queue render`), show where."""
+    from veilscan import queue_cli
+    from veilscan.catalog import remediation_queue
+    from veilscan.catalog.objectstore import S3Settings, client
+
+    cli = client(S3Settings.from_env())
+
+    def demo_rows(status: str | None = None) -> list[dict]:
+        return [r for r in remediation_queue.entries(cli, findings_bucket, status)
+                if r["source"].startswith(prefix_url)]
+
+    console.rule("Re-redaction: veilscan queue approve … && veilscan queue render")
+    queued = [r["entry_id"] for r in demo_rows("queued")]
+    if queued:
+        queue_cli.approve(queued, all_queued=False, reviewer="demo-operator",
+                          findings_bucket=findings_bucket, endpoint_url=None)
+    approved = [r["entry_id"] for r in demo_rows("approved")]
+    if approved:
+        queue_cli.render(approved, findings_bucket=findings_bucket, endpoint_url=None,
+                         threads=0)
+    rows = demo_rows()
+    queue_cli.print_entries(rows, f"Queue of {prefix_url} (s3://{findings_bucket}/queue)")
+    done = [r for r in rows if r["status"] == "verified"]
+    console.print(f"{len(done)} of {len(rows)} queued demo clips re-redacted and verified; "
+                  f"outputs + manifests under s3://{DEMO_BUCKET}/remediated/"
+                  "; `veilscan queue history ENTRY` shows each one's trail")
 
 
 @app.command()
