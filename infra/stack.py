@@ -53,7 +53,8 @@ RECORD_NAME = "stack.json"
 GRPC_OFFSET = 10000
 # Internal SeaweedFS servers beside S3; each gets a free loopback port (and its gRPC partner).
 WEED_INTERNAL = ("master", "volume", "filer", "admin")
-STOP_GRACE_S = 15.0
+STOP_GRACE_S = 10.0  # s a service gets to exit on SIGTERM before SIGKILL
+PREFECT_NUDGE_S = 4.0  # s before the Prefect server gets its second (forcing) signal
 
 # Popen handles of services this interpreter started: kept so they are not garbage collected
 # while running (that would warn) and so down() can reap them instead of leaving zombies.
@@ -305,6 +306,7 @@ def _start_weed(root: Path, s3_port: int) -> dict[str, Any]:
         "ports": ports,
         "endpoint": f"http://{HOST}:{s3_port}",
         "marker": "weed",
+        "log": str(root / "logs" / "weed.log"),
     }
 
 
@@ -326,7 +328,13 @@ def _start_prefect(root: Path, port: int) -> dict[str, Any]:
     )
     argv = [prefect, "server", "start", "--host", HOST, "--port", str(port), "--no-background"]
     pid = _spawn(argv, env, root / "logs" / "prefect.log", cwd=home)
-    return {"pid": pid, "port": port, "api_url": api_url, "marker": "prefect"}
+    return {
+        "pid": pid,
+        "port": port,
+        "api_url": api_url,
+        "marker": "prefect",
+        "log": str(root / "logs" / "prefect.log"),
+    }
 
 
 def _spawn(argv: list[str], env: dict[str, str], log_path: Path, cwd: Path) -> int:
@@ -397,7 +405,7 @@ def _wait_healthy(
     entry: dict[str, Any], healthy: Callable[[], bool], deadline: float, root: Path
 ) -> None:
     """Poll ``healthy`` until the deadline; fail early when the process has exited."""
-    log = root / "logs" / ("weed.log" if entry["marker"] == "weed" else "prefect.log")
+    log = Path(entry["log"])
     delay = 0.1
     while True:
         if not _alive(entry["pid"], entry["marker"]):
@@ -469,33 +477,52 @@ def _alive(pid: int, marker: str) -> bool:
 
 
 def _stop(entry: dict[str, Any]) -> bool:
-    """SIGTERM the service's process group, wait up to STOP_GRACE_S, then SIGKILL it."""
+    """SIGTERM the service's process group, wait up to STOP_GRACE_S, then SIGKILL it.
+
+    The Prefect server (uvicorn) waits for open client connections on the first signal and
+    exits at once on the second, so it gets a second one after PREFECT_NUDGE_S.
+    """
     pid = entry["pid"]
     if not _alive(pid, entry["marker"]):
         _reap(pid)
         return False
-    with contextlib.suppress(ProcessLookupError):
-        # We started it as a session leader, so its pgid is its pid; kill the group (children).
-        if os.getpgid(pid) == pid:
-            os.killpg(pid, signal.SIGTERM)
-        else:
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_S
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    _signal_group(pid, signal.SIGTERM)
+    nudged = entry["marker"] != "prefect"
+    while time.monotonic() - started < STOP_GRACE_S:
         _reap(pid)
         if not _alive(pid, entry["marker"]) and not _group_alive(pid):
+            _note(entry, f"stopped by SIGTERM in {time.monotonic() - started:.1f} s")
             return True
+        if not nudged and time.monotonic() - started > PREFECT_NUDGE_S:
+            _signal_group(pid, signal.SIGINT)
+            nudged = True
         time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGKILL)
+    _signal_group(pid, signal.SIGKILL)
     for _ in range(50):
         _reap(pid)
         if not _alive(pid, entry["marker"]):
             break
         time.sleep(0.1)
+    _note(entry, f"killed (SIGKILL) after {STOP_GRACE_S:.0f} s without exiting on SIGTERM")
     return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group we started the service in (its pgid is its pid)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def _note(entry: dict[str, Any], message: str) -> None:
+    """Append a line about the service's life cycle to its log."""
+    log = entry.get("log")
+    if log:
+        with contextlib.suppress(OSError), open(log, "a") as fh:
+            fh.write(f"=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
 
 
 def _group_alive(pgid: int) -> bool:

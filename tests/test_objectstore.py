@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+
 from veilscan.catalog.objectstore import (
     MIB,
     ObjectChangedError,

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
 from veilscan.infra import dask_cluster
 from veilscan.infra import stack as embedded
 
