@@ -52,8 +52,14 @@ def deployments() -> list:
     return [nightly, on_demand, *remediation_deployments()]
 
 
-def remediation_deployments() -> list:
-    """review-queue (daily + on demand) and re-redact (own work queue, concurrency limit)."""
+def remediation_deployments(work_pool: str | None = None) -> list:
+    """review-queue (daily + on demand) and re-redact (concurrency limit).
+
+    With ``work_pool`` (a process pool that a ``prefect worker`` polls), re-redact sits on
+    its own work queue :data:`REDACT_WORK_QUEUE` in that pool. Served from this process
+    (``veilscan serve``) Prefect has no work queues, and the deployment's concurrency limit
+    alone bounds the renders.
+    """
     limit = int(os.environ.get("VEILSCAN_REDACT_CONCURRENCY", "2"))
     review = review_queue.to_deployment(
         name="review-queue",
@@ -66,12 +72,29 @@ def remediation_deployments() -> list:
     redact = re_redact.to_deployment(
         name="re-redact",
         parameters={"params": RedactParameters().model_dump()},
-        work_queue_name=REDACT_WORK_QUEUE,
+        work_pool_name=work_pool,
+        work_queue_name=REDACT_WORK_QUEUE if work_pool else None,
         concurrency_limit=limit,
         description="Solid-fill re-redaction of approved queue entries, verified by rescan.",
         tags=["veilscan", "re-redact"],
     )
     return [review, redact]
+
+
+def register_in_pool(work_pool: str) -> list:
+    """Create the process work pool if missing and register review-queue and re-redact in
+    it; returns their deployment ids. Renders then run where
+    ``prefect worker start --pool <work_pool> --work-queue re-redaction`` runs."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(work_pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=work_pool, type="process"))
+    return [d.apply(work_pool_name=work_pool) for d in remediation_deployments(work_pool)]
 
 
 def serve_all() -> None:

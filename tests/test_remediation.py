@@ -185,7 +185,7 @@ def test_scan_queue_approve_in_prefect_rerender_verify(s3, bucket, weak_blur_cli
     from prefect.client.orchestration import get_client
     from prefect.flow_runs import resume_flow_run
 
-    from veilscan.flows.deployments import REDACT_WORK_QUEUE, remediation_deployments
+    from veilscan.flows.deployments import REDACT_WORK_QUEUE, register_in_pool
     from veilscan.flows.remediation import RedactParameters, re_redact
 
     s3.upload_file(str(weak_blur_clip), bucket, "news/anchor.mp4")
@@ -194,10 +194,10 @@ def test_scan_queue_approve_in_prefect_rerender_verify(s3, bucket, weak_blur_cli
     assert scanned.errors == 0 and len(scanned.queued) == 1, scanned.clips
     entry = scanned.queued[0]
 
-    # The re-redact deployment is registered (not served): approvals create its runs.
-    redact_dep = remediation_deployments()[1]
-    redact_dep.apply()
-    thread, result = _review_in_background(findings, f"re-redact/{redact_dep.name}")
+    # The deployments are registered in a process pool (no worker polls it in the test):
+    # approvals create re-redact runs on its work queue.
+    register_in_pool("veilscan-test")
+    thread, result = _review_in_background(findings, "re-redact/re-redact")
     paused = _wait_paused(findings)
     resume_flow_run(paused.id, run_input={"approve": [entry[:8]], "reviewer": "officer-k"})
     thread.join(60)
@@ -208,7 +208,7 @@ def test_scan_queue_approve_in_prefect_rerender_verify(s3, bucket, weak_blur_cli
         run = client.read_flow_run(review.redact_runs[entry])
         dep = client.read_deployment(run.deployment_id)
     assert run.parameters["params"]["entry_ids"] == [entry]
-    assert dep.work_queue_name == REDACT_WORK_QUEUE and dep.concurrency_limit == 2
+    assert dep.work_queue_name == REDACT_WORK_QUEUE and dep.global_concurrency_limit.limit == 2
 
     # What a worker of that deployment would run, here in-process.
     [outcome] = re_redact(RedactParameters(entry_ids=[entry], findings_bucket=findings,
