@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from veilscan.catalog.clip_result import cells_across_face
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("risk_model.json")

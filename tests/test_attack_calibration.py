@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from veilscan.catalog.risk_model import load_model
 from veilscan.tasks.attack.recogniser import available
 
@@ -65,3 +66,15 @@ def test_quick_calibration_draws_the_report_pictures(quick_run):
         assert p.stat().st_size > 5000
     rows = (quick_run.report_dir / "calibration_rows.csv").read_text().splitlines()
     assert len(rows) == 1 + quick_run.n_fit_conditions + quick_run.n_heldout_conditions
+
+
+LADDER = ORL.parent / "portrait_ladder"
+
+
+@pytest.mark.skipif(not LADDER.is_dir(), reason=f"portrait ladder not found at {LADDER}")
+def test_ladder_crops_grow_with_resolution():
+    from veilscan.tasks.attack.ladder import face_crop
+
+    widths = [face_crop(LADDER / f"obama-{r}p.jpg")[1] for r in (240, 480, 720)]
+    assert widths == sorted(widths) and 40 < widths[0] < 90
+    assert widths[2] > 2.5 * widths[0]

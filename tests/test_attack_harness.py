@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from skimage import data
+
 from veilscan.catalog.clip_result import cells_across_face
 from veilscan.catalog.risk_model import MODEL_TYPES, Features
 from veilscan.tasks.attack.attacks import restore, shift_and_add

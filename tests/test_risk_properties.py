@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from veilscan.catalog.clip_result import ClipInfo, TrackFinding, box_sigma, cells_across_face
 from veilscan.catalog.risk_model import load_model
 from veilscan.tasks.score import RISK_MODEL_VERSION, TierThresholds, score_track

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from skimage import restoration
+
 from veilscan.tasks.attack.conditions import Condition, render, scale_face
 from veilscan.tasks.attack.recogniser import Recogniser
 
@@ -165,13 +166,15 @@ def run_attacks(
     probe_views: list[list[np.ndarray]],
     cond: Condition,
     rng: np.random.Generator,
+    labels: np.ndarray | None = None,
 ) -> AttackOutcome:
-    """Attack identity ``i``'s redacted views against the gallery (identity ``i`` = entry i).
+    """Attack each probe's redacted views against the gallery.
 
-    ``probe_views[i]`` are clear crops of identity ``i`` other than its gallery photo; the
-    first ``min(frames, MAX_VIEWS)`` of them (cycled) are redacted as the track's frames.
+    ``probe_views[i]`` are clear crops of gallery identity ``labels[i]`` (default ``i``) other
+    than its gallery photo; the first ``min(frames, MAX_VIEWS)`` of them (cycled) are
+    redacted as one track's frames.
     """
-    labels = np.arange(len(gallery))
+    labels = np.arange(len(probe_views)) if labels is None else np.asarray(labels)
     n_views = min(cond.frames, MAX_VIEWS)
     mosaic = cond.redaction_type == "mosaic"
 
@@ -209,16 +212,16 @@ def run_attacks(
     out.hits["parrot"] = _rank1(fd[:, 0], pd, labels)
     n_p = len(probe_views)
     out.hits["restoration"] = _rank1(rd[:n_p], gallery_desc, labels)
-    if mosaic:
-        out.hits["parrot:restored"] = _rank1(rd[:n_p], rd[n_p:], labels)
+    if mosaic:  # restored layout: probes (n_p), parrot gallery (n_g), later frames
+        rp = rd[n_p:n_p + n_g]
+        out.hits["parrot:restored"] = _rank1(rd[:n_p], rp, labels)
     if cond.frames > 1:
         pooled_clear = np.mean([_dist(fd[:, v], gallery_desc) for v in range(n_views)], axis=0)
         pooled_parrot = np.mean([_dist(fd[:, v], pd) for v in range(n_views)], axis=0)
         out.hits["multi_frame:pooled_clear"] = pooled_clear.argmin(1) == labels
         out.hits["multi_frame:pooled_parrot"] = pooled_parrot.argmin(1) == labels
         if mosaic:
-            rp = rd[n_p:2 * n_p]
-            later = rd[2 * n_p:].reshape(n_p, n_views - 1, -1)
+            later = rd[n_p + n_g:].reshape(n_p, n_views - 1, -1)
             rf = np.concatenate([rd[:n_p, None], later], axis=1)
             pooled_rest = np.mean([_dist(rf[:, v], rp) for v in range(n_views)], axis=0)
             out.hits["multi_frame:pooled_parrot_restored"] = pooled_rest.argmin(1) == labels

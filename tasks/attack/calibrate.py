@@ -5,8 +5,8 @@ and judged on the second (different people, independently sampled conditions). S
 rank-1 identification in a gallery of all identities of that half, one clear photo each.
 ``veilscan calibrate --faces DIR`` calls :func:`calibrate`.
 
-Cost: one dlib descriptor is ~60 ms on one CPU core; a full run (40 ORL identities,
-64 conditions) takes ~10-15 min, ``quick=True`` (8 identities, 10 conditions) < 60 s.
+Cost: one dlib descriptor is ~60-100 ms on one shared CPU core; a full run (40 ORL identities,
+56 conditions x 40 probes) takes ~15 min, ``quick=True`` (8 identities, 10 conditions) < 60 s.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ import csv
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+
 from veilscan.catalog.risk_model import RiskModel
-from veilscan.tasks.attack.attacks import AttackOutcome, run_attacks
-from veilscan.tasks.attack.conditions import Condition, strength_for_cells
+from veilscan.tasks.attack.attacks import MAX_VIEWS, AttackOutcome, run_attacks
+from veilscan.tasks.attack.conditions import FACE_FRACTION, Condition, strength_for_cells
 from veilscan.tasks.attack.faces import Identity, load_identities
 from veilscan.tasks.attack.fit import Observation, fit_model
+from veilscan.tasks.attack.ladder import LadderRow, ladder_check
 from veilscan.tasks.attack.recogniser import Recogniser
 
 
@@ -33,16 +35,18 @@ class Grid:
 
     types: tuple[str, ...] = ("gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid")
     type_weights: tuple[float, ...] = (0.22, 0.15, 0.15, 0.33, 0.15)
-    cells: tuple[float, ...] = (1.5, 2.5, 4.0, 6.0, 9.0, 14.0, 22.0)
+    cells: tuple[float, ...] = (0.75, 1.0, 1.5, 2.5, 4.0, 6.0, 9.0, 14.0, 22.0)
     widths_px: tuple[int, ...] = (24, 46, 92, 184)
     frames: tuple[int, ...] = (1, 4, 16, 64)
     bands: tuple[str, ...] = ("full", "eyes", "upper", "lower")
     band_weights: tuple[float, ...] = (0.6, 0.14, 0.13, 0.13)
-    fit_conditions: int = 36
-    heldout_conditions: int = 28
+    fit_conditions: int = 30
+    heldout_conditions: int = 26
+    probes_per_identity: int = 2
 
 
-QUICK_GRID = Grid(widths_px=(46, 92), frames=(1, 4), fit_conditions=6, heldout_conditions=4)
+QUICK_GRID = Grid(widths_px=(46, 92), frames=(1, 4), fit_conditions=6, heldout_conditions=4,
+                  probes_per_identity=1)
 
 
 def sample_conditions(grid: Grid, n: int, rng: np.random.Generator) -> list[Condition]:
@@ -62,10 +66,11 @@ def sample_conditions(grid: Grid, n: int, rng: np.random.Generator) -> list[Cond
                 cond = Condition("solid", 0.0, width, 1, band)
             else:
                 cells = float(rng.choice(grid.cells))
-                if cells > width / 2:
+                face = width * FACE_FRACTION
+                if cells > face / 2:
                     continue
                 angle = float(rng.uniform(0, 180)) if t == "motion_blur" else 0.0
-                cond = Condition(t, strength_for_cells(t, cells, width), width,
+                cond = Condition(t, strength_for_cells(t, cells, face), width,
                                  int(rng.choice(grid.frames)), band, round(angle, 1))
             if cond in seen:
                 continue
@@ -95,9 +100,17 @@ class CalibrationReport:
     seconds: float
     descriptors: int
     figures: list[Path] = field(default_factory=list)
+    ladder: list[LadderRow] = field(default_factory=list)
 
     def summary(self) -> str:
         wins = ", ".join(f"{k} {v}" for k, v in sorted(self.best_attack_counts.items()))
+        ladder = []
+        if self.ladder:
+            hit = [r.risk_score for r in self.ladder if r.identified]
+            miss = [r.risk_score for r in self.ladder if not r.identified]
+            ladder = [f"portrait ladder: {len(hit)}/{len(self.ladder)} redacted probes identified;"
+                      f" mean risk_score identified {np.mean(hit or [np.nan]):.2f}, "
+                      f"not identified {np.mean(miss or [np.nan]):.2f}"]
         return "\n".join([
             f"risk model {self.model.version} -> {self.model_path}",
             f"identities: {len(self.fit_identities)} fit, {len(self.heldout_identities)} held out;"
@@ -109,6 +122,7 @@ class CalibrationReport:
             f"held-out Brier score = {self.brier:.4f} (base-rate predictor: "
             f"{self.brier_base_rate:.4f})",
             f"best attack per held-out condition: {wins}",
+            *ladder,
             f"{self.descriptors} face descriptors in {self.seconds:.0f} s; "
             f"report in {self.report_dir}",
         ])
@@ -125,17 +139,25 @@ def _split(ids: list[Identity], identities: int | None, rng: np.random.Generator
 
 
 def _attack_half(rec: Recogniser, people: list[Identity], conds: list[Condition],
-                 rng: np.random.Generator) -> tuple[list[AttackOutcome], float]:
+                 rng: np.random.Generator, probes_per_identity: int
+                 ) -> tuple[list[AttackOutcome], float]:
+    """Attack every condition with ``probes_per_identity`` tracks per person, each built
+    from different photos of that person (the gallery photo is never a probe)."""
     gallery = [p.faces[0] for p in people]
-    views = []
-    for p in people:
-        rest = list(p.faces[1:])
-        views.append([rest[i] for i in rng.permutation(len(rest))])
+    views, labels = [], []
+    shuffled = [[p.faces[1:][i] for i in rng.permutation(len(p.faces) - 1)] for p in people]
+    for r in range(probes_per_identity):
+        for i, rest in enumerate(shuffled):
+            k = (r * MAX_VIEWS) % len(rest)
+            views.append(rest[k:] + rest[:k])
+            labels.append(i)
+    lab = np.array(labels)
     gallery_desc = rec.describe(gallery)
     clear = rec.describe([v[0] for v in views])
     d = np.linalg.norm(clear[:, None] - gallery_desc[None], axis=-1)
-    clear_rank1 = float((d.argmin(1) == np.arange(len(people))).mean())
-    return [run_attacks(rec, gallery, gallery_desc, views, c, rng) for c in conds], clear_rank1
+    clear_rank1 = float((d.argmin(1) == lab).mean())
+    outs = [run_attacks(rec, gallery, gallery_desc, views, c, rng, lab) for c in conds]
+    return outs, clear_rank1
 
 
 def _observation(o: AttackOutcome) -> Observation:
@@ -148,27 +170,30 @@ def _write_rows(path: Path, split: str, outcomes: list[AttackOutcome], model: Ri
     with path.open("a", newline="") as fh:
         w = csv.writer(fh)
         if new:
-            w.writerow(["split", "type", "recipe_strength", "strength_px", "face_width_px",
-                        "frames", "band", "coverage", "cells", "best_attack", "success",
-                        "trials", "risk_score", "naive", "parrot", "restoration", "multi_frame"])
+            w.writerow(["split", "type", "recipe_strength", "strength_px", "crop_width_px",
+                        "face_width_px", "frames", "band", "coverage", "cells", "best_attack",
+                        "success", "trials", "risk_score", "naive", "parrot", "restoration",
+                        "multi_frame"])
         for o in outcomes:
             c, r = o.condition, o.rates
             multi = max((v for k, v in r.items() if k.startswith("multi_frame")), default="")
             f = c.features()
             w.writerow([split, c.redaction_type, c.recipe_strength, round(c.strength_px, 3),
-                        c.face_width_px, c.frames, c.band, round(c.coverage, 3),
+                        c.face_width_px, round(c.reported_face_width_px, 1), c.frames, c.band,
+                        round(c.coverage, 3),
                         round(2 ** f.log_cells - 1, 2), o.best, round(r[o.best], 4),
                         o.hits[o.best].size, round(model.predict(f), 4), r["naive"],
                         r["parrot"], r["restoration"], multi])
 
 
 def calibrate(faces_dir: Path, out_model: Path, report_dir: Path, *,
-              identities: int | None = None, quick: bool = False, seed: int = 0
-              ) -> CalibrationReport:
+              identities: int | None = None, quick: bool = False, seed: int = 0,
+              ladder_dir: Path | None = None) -> CalibrationReport:
     """Attack, fit, evaluate on held-out identities; write the model JSON and report figures.
 
     ``identities`` caps how many people are used (half fit, half held out); ``quick`` runs a
-    few identities over a small grid (CI smoke run, < 60 s).
+    few identities over a small grid (CI smoke run, < 60 s). ``ladder_dir`` (the portrait
+    ladder) adds the real-capture face-size check (``ladder.py``; ~1 min).
     """
     from scipy.stats import spearmanr
 
@@ -182,8 +207,9 @@ def calibrate(faces_dir: Path, out_model: Path, report_dir: Path, *,
     rec = Recogniser()
     fit_conds = sample_conditions(grid, grid.fit_conditions, rng)
     held_conds = sample_conditions(grid, grid.heldout_conditions, rng)
-    fit_out, _ = _attack_half(rec, fit_people, fit_conds, rng)
-    held_out, clear_rank1 = _attack_half(rec, held_people, held_conds, rng)
+    fit_out, _ = _attack_half(rec, fit_people, fit_conds, rng, grid.probes_per_identity)
+    held_out, clear_rank1 = _attack_half(rec, held_people, held_conds, rng,
+                                         grid.probes_per_identity)
 
     fit_obs = [_observation(o) for o in fit_out]
     held_obs = [_observation(o) for o in held_out]
@@ -226,6 +252,13 @@ def calibrate(faces_dir: Path, out_model: Path, report_dir: Path, *,
     for o in held_out:
         key = o.best.split(":")[0]
         wins[key] = wins.get(key, 0) + 1
+    ladder: list[LadderRow] = []
+    if ladder_dir is not None:
+        ladder = ladder_check(rec, Path(ladder_dir), [p.faces[0] for p in held_people], model)
+        with (report_dir / "ladder_rows.csv").open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([f.name for f in fields(LadderRow)])
+            w.writerows([[getattr(r, f.name) for f in fields(LadderRow)] for r in ladder])
     report = CalibrationReport(
         model=model, model_path=out_model, report_dir=report_dir,
         fit_identities=[p.name for p in fit_people],
@@ -233,6 +266,7 @@ def calibrate(faces_dir: Path, out_model: Path, report_dir: Path, *,
         clear_rank1=clear_rank1, spearman=rho, brier=brier, brier_base_rate=brier_base,
         n_fit_conditions=len(fit_obs), n_heldout_conditions=len(held_obs),
         best_attack_counts=wins, seconds=time.perf_counter() - t0, descriptors=rec.calls,
+        ladder=ladder,
     )
     try:
         from veilscan.tasks.attack.report_figures import draw_figures

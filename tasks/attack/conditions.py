@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from veilscan.catalog.clip_result import box_sigma
 from veilscan.catalog.risk_model import Features
 from veilscan.tasks.obfuscate import Recipe, apply
@@ -27,9 +28,16 @@ BANDS: dict[str, tuple[float, float]] = {
 face, an eye bar, the upper part (eyes and brow) or the lower part (nose and mouth)."""
 
 
+FACE_FRACTION = 0.75
+"""Share of a tight crop's width that is face (cheek to cheek) in ORL-style crops, which also
+hold hair and background. The finder reports the face box, so features use this width."""
+
+
 @dataclass(frozen=True)
 class Condition:
-    """One redaction setting. ``recipe_strength`` is ``obfuscate.Recipe.strength`` (px)."""
+    """One redaction setting. ``recipe_strength`` is ``obfuscate.Recipe.strength`` (px);
+    ``face_width_px`` is the width of the crop the redaction covers (px), of which
+    ``face_fraction`` is the face itself."""
 
     redaction_type: str
     recipe_strength: float
@@ -37,6 +45,12 @@ class Condition:
     frames: int = 1
     band: str = "full"
     motion_angle_deg: float = 0.0
+    face_fraction: float = FACE_FRACTION
+
+    @property
+    def reported_face_width_px(self) -> float:
+        """The face width the finder would report (px)."""
+        return self.face_width_px * self.face_fraction
 
     @property
     def strength_px(self) -> float:
@@ -52,7 +66,7 @@ class Condition:
         return hi - lo
 
     def features(self) -> Features:
-        return Features.of(self.redaction_type, self.strength_px, self.face_width_px,
+        return Features.of(self.redaction_type, self.strength_px, self.reported_face_width_px,
                            self.frames, self.coverage, 0.0)
 
     def recipe(self, grid_origin: tuple[int, int] = (0, 0)) -> Recipe:

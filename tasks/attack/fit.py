@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
+
 from veilscan.catalog.risk_model import MODEL_TYPES, Features, RiskModel
 
 MIN_CELLS_SLOPE = 0.05

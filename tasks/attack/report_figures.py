@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from veilscan.catalog.risk_model import Features, RiskModel
 from veilscan.tasks.attack.attacks import AttackOutcome
 
