@@ -54,8 +54,25 @@ class TierThresholds:
 DEFAULT_THRESHOLDS = TierThresholds()
 
 
-def _strength_factor(track: TrackFinding, cells: float) -> str:
-    t, s, w = track.redaction_type, track.strength_px, track.face_width_px
+UNKNOWN_FACE_WIDTH_PX = 200.0
+"""Face width assumed when neither the finder nor the boxes give one: large, so an unmeasured
+face is scored as exposed rather than as safe."""
+
+
+def _face_width(track: TrackFinding) -> tuple[float, str]:
+    """The face width (px) to score with, and a note when it had to be inferred."""
+    if track.face_width_px > 0:
+        return float(track.face_width_px), ""
+    widths = [b[3] for b in track.boxes if len(b) >= 4 and b[3] > 0]
+    if widths:
+        w = float(sorted(widths)[len(widths) // 2])
+        return w, f"face width not measured; used the median box width {w:.0f} px"
+    return UNKNOWN_FACE_WIDTH_PX, (f"face width unknown; assumed {UNKNOWN_FACE_WIDTH_PX:.0f} px "
+                                   "(conservative)")
+
+
+def _strength_factor(track: TrackFinding, cells: float, w: float) -> str:
+    t, s = track.redaction_type, track.strength_px
     frames = track.frame_count
     over = f" over {frames} frames" if frames > 1 else ""
     if t == "solid":
@@ -83,23 +100,26 @@ def score_track(
     del clip  # the fitted model needs only the track's own features
     model = model or _default_model()
     thresholds = thresholds or DEFAULT_THRESHOLDS
+    face_w, width_note = _face_width(track)
     feats = Features.of(
         track.redaction_type,
         track.strength_px,
-        track.face_width_px,
+        face_w,
         track.frame_count,
         track.coverage,
         track.residual_detail,
     )
     score = model.predict(feats)
-    cells = effective_cells(track.redaction_type, track.strength_px, track.face_width_px)
+    cells = effective_cells(track.redaction_type, track.strength_px, face_w)
     factors: list[str] = []
     n_drop = len(set(track.dropout_frames))
     if n_drop:
         plural = "frame shows" if n_drop == 1 else "frames show"
         factors.append(f"dropout: {n_drop} {plural} the face unredacted")
         score = max(score, model.dropout_risk)
-    factors.append(_strength_factor(track, cells))
+    factors.append(_strength_factor(track, cells, face_w))
+    if width_note:
+        factors.append(width_note)
     if track.coverage < 0.95:
         factors.append(f"redaction covers {track.coverage:.0%} of the face; the rest is visible")
     if track.residual_detail >= 0.1:

@@ -115,3 +115,13 @@ def test_score_returns_copy_and_version_is_recorded():
     assert t.risk_factors == [] and out is not t
     assert dataclasses.asdict(out)["risk_score"] == out.risk_score
     assert load_model().version == RISK_MODEL_VERSION
+
+
+def test_unmeasured_face_width_is_scored_conservatively():
+    measured = score_track(_track("gaussian_blur", 4.0, 120.0, 30), CLIP)
+    blind = dataclasses.replace(_track("gaussian_blur", 4.0, 120.0, 30), face_width_px=0.0)
+    from_boxes = score_track(dataclasses.replace(blind, boxes=[(0, 10, 10, 120, 150)]), CLIP)
+    assert from_boxes.risk_score == pytest.approx(measured.risk_score)
+    unknown = score_track(blind, CLIP)
+    assert unknown.risk_score >= measured.risk_score
+    assert any("face width" in f for f in unknown.risk_factors)
