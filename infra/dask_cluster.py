@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefect_dask import DaskTaskRunner
+if TYPE_CHECKING:  # prefect is imported only when a runner is built: the cluster arguments
+    from prefect_dask import DaskTaskRunner  # stay usable in a plain Dask process
 
 ADDRESS_ENV = "VEILSCAN_DASK_ADDRESS"
 WORKERS_ENV = "VEILSCAN_DASK_WORKERS"
@@ -43,6 +44,8 @@ def task_runner(
     for GPUs, default one per visible GPU). Ignored with an existing scheduler, whose size is
     not ours to choose.
     """
+    from prefect_dask import DaskTaskRunner
+
     address = address or os.environ.get(ADDRESS_ENV) or None
     if address:
         return DaskTaskRunner(address=address)
