@@ -24,6 +24,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
+from prefect.runtime import flow_run
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from veilscan.catalog import remediation_queue
@@ -156,6 +157,7 @@ def review_queue(params: ReviewParameters | None = None) -> ReviewOutcome:
                             decision.reviewer, decision.reason)
     redact_runs: dict[str, str] = {}
     not_started: list[str] = []
+    review_id = flow_run.get_id()  # a retried review does not start a second run per entry
     for eid in outcome.approved:
         redact = RedactParameters(entry_ids=[eid], findings_bucket=params.findings_bucket,
                                   endpoint_url=params.endpoint_url)
@@ -163,7 +165,7 @@ def review_queue(params: ReviewParameters | None = None) -> ReviewOutcome:
             run = run_deployment(name=params.redact_deployment,
                                  parameters={"params": redact.model_dump()}, timeout=0,
                                  flow_run_name=f"re-redact {eid}",
-                                 idempotency_key=f"re-redact-{eid}-{decision.reviewer}")
+                                 idempotency_key=f"re-redact-{eid}-{review_id}")
         except ObjectNotFound:
             logger.warning("Deployment %s not found: run `veilscan queue render` to "
                            "re-redact %s in-process", params.redact_deployment, eid)

@@ -222,7 +222,8 @@ def _demo_remediation(prefix_url: str, findings_bucket: str) -> None:
                 if r["source"].startswith(prefix_url)]
 
     console.rule("Re-redaction: veilscan queue approve … && veilscan queue render")
-    queued = [r["entry_id"] for r in demo_rows("queued")]
+    # queued, and failed ones again (an operator retries them once the cause is fixed)
+    queued = [r["entry_id"] for r in demo_rows() if r["status"] in ("queued", "failed")]
     if queued:
         queue_cli.approve(queued, all_queued=False, reviewer="demo-operator",
                           findings_bucket=findings_bucket, endpoint_url=None)
@@ -231,7 +232,8 @@ def _demo_remediation(prefix_url: str, findings_bucket: str) -> None:
         queue_cli.render(approved, findings_bucket=findings_bucket, endpoint_url=None,
                          threads=0)
     rows = demo_rows()
-    queue_cli.print_entries(rows, f"Queue of {prefix_url} (s3://{findings_bucket}/queue)")
+    if not approved:  # a rerun: the same clips (same ETags) were verified before
+        queue_cli.print_entries(rows, f"Queue of {prefix_url} (s3://{findings_bucket}/queue)")
     done = [r for r in rows if r["status"] == "verified"]
     console.print(f"{len(done)} of {len(rows)} queued demo clips re-redacted and verified; "
                   f"outputs + manifests under s3://{DEMO_BUCKET}/remediated/"

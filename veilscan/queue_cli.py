@@ -44,6 +44,13 @@ def _client(endpoint_url: str | None):
     return settings, client(settings)
 
 
+NOTE_CHARS = 110  # `queue list` shortens notes; `queue history` prints them whole
+
+
+def _short(text: str, limit: int = NOTE_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def print_entries(rows: list[dict], title: str) -> None:
     table = Table(title=title)
     for col in ("entry", "status", "tier", "risk", "clip", "by", "note"):
@@ -51,7 +58,7 @@ def print_entries(rows: list[dict], title: str) -> None:
     for r in rows:
         style = STATUS_STYLE.get(r["status"], "")
         table.add_row(r["entry_id"], f"[{style}]{r['status']}[/]", r["risk_tier"],
-                      f"{r['max_risk']:.2f}", r["source"], r["actor"], r["note"])
+                      f"{r['max_risk']:.2f}", r["source"], r["actor"], _short(r["note"]))
     console.print(table)
 
 
@@ -159,7 +166,14 @@ def render(
         table.add_column(col, overflow="fold")
     for o in outcomes:
         style = STATUS_STYLE.get(o.status, "")
-        where = (f"{o.output_url}\n{o.manifest_url}" if o.status == "verified" else o.note)
+        reasons = (o.verification or {}).get("reasons") or []
+        if o.status == "verified":
+            where = f"{o.output_url}\n{o.manifest_url}"
+        elif reasons:
+            more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+            where = f"{_short(reasons[0])}{more}\nunverified render: {o.output_url}"
+        else:
+            where = _short(o.note, 2 * NOTE_CHARS)
         table.add_row(o.entry_id, f"[{style}]{o.status}[/]", o.source, where, f"{o.seconds:.1f}")
     console.print(table)
     return outcomes
