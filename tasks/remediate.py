@@ -156,11 +156,14 @@ def load_scan_tracks(cli: Any, findings_bucket: str, entry: dict[str, Any]
     Only rows of the entry's ETag are used. The entry's own scan is preferred; a later scan
     of the same ETag (which replaces a same-day scan's rows) is the fallback.
     """
-    clips = [r for r in _clip_rows(cli, findings_bucket, "clips", entry["source"]).to_pylist()
-             if r["etag"] == entry["etag"] and r["status"] == "ok"]
+    at_etag = [r for r in _clip_rows(cli, findings_bucket, "clips", entry["source"])
+               .to_pylist() if r["etag"] == entry["etag"]]
+    clips = [r for r in at_etag if r["status"] == "ok"]
     if not clips:
-        raise _Refused("failed", f"no findings of {entry['source']} at ETag {entry['etag']} "
-                                 f"in s3://{findings_bucket}/clips: rescan it")
+        why = (f"its scans at this ETag failed ({at_etag[-1]['error']})" if at_etag
+               else f"no findings in s3://{findings_bucket}/clips")
+        raise _Refused("failed", f"{entry['source']} at ETag {entry['etag']}: {why}; "
+                                 "rescan it")
     own = [r for r in clips if r["scan_id"] == entry["scan_id"]]
     row = own[0] if own else max(clips, key=lambda r: r["scanned_at"])
     scan_id = row["scan_id"]
