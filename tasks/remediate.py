@@ -380,22 +380,23 @@ def remediate(job: RemediationJob) -> RemediationOutcome:
     remediation_queue.set_status(
         cli, fb, job.entry_id, "rendering", job.actor,
         f"rendering {len(tracks)} tracks of scan {scan_id} to {s3_url(bucket, final_key)}")
-    written: list[str] = []  # keys to delete if anything below fails
+    written: list[tuple[str, str | None]] = []  # (key, version) to delete if anything fails
     try:
         suffix = PurePosixPath(source.key).suffix or ".mp4"
         with tempfile.TemporaryDirectory(prefix="veilscan-remediate-") as tmp:
             local = Path(tmp) / f"render{suffix}"
             with open_object(cli, source) as reader:
                 render = render_solid_redaction(reader, local, tracks, job.plan)
-            staging_etag, _ = _upload(cli, local, bucket, staging_key)
-            written.append(staging_key)
+            staging_etag, staging_version = _upload(cli, local, bucket, staging_key)
+            written.append((staging_key, staging_version))
         with open_object(cli, ObjectRef(bucket, staging_key, staging_etag, render.bytes)) as r:
             rescan = inspect_clip(r, name=s3_url(bucket, staging_key))
         verdict = verify(tracks, rescan, render.frames, job.rule)
         if verdict.passed:  # only verified bytes reach the published key
             out_key = final_key
-            out_etag, version_id = _promote(cli, bucket, staging_key, final_key)
-            written = [final_key]
+            out_etag, version_id = _promote(cli, bucket, staging_key, staging_version,
+                                            final_key)
+            written = [(final_key, version_id)]
         else:  # kept for inspection, outside the published names
             out_key, out_etag, version_id = staging_key, staging_etag, None
         man_key = out_key + MANIFEST_SUFFIX
@@ -425,22 +426,25 @@ def remediate(job: RemediationJob) -> RemediationOutcome:
                             f"{out_url} (manifest {man_url})", **extra)
 
 
-def _promote(cli: Any, bucket: str, staging_key: str, final_key: str) -> tuple[str, str | None]:
+def _promote(cli: Any, bucket: str, staging_key: str, staging_version: str | None,
+             final_key: str) -> tuple[str, str | None]:
     """Server-side copy of the verified render to its published key, then drop the staging
-    copy; ``(etag, version id)`` of the published object. Copies up to 5 GiB in one request."""
+    copy (that exact version, so a versioned bucket keeps no stray copy); ``(etag, version
+    id)`` of the published object. Copies up to 5 GiB in one request."""
     cli.copy_object(Bucket=bucket, Key=final_key,
                     CopySource={"Bucket": bucket, "Key": staging_key},
                     ContentType=_CONTENT_TYPES.get(PurePosixPath(final_key).suffix.lower(),
                                                    "application/octet-stream"),
                     MetadataDirective="REPLACE")
     head = cli.head_object(Bucket=bucket, Key=final_key)
-    cli.delete_object(Bucket=bucket, Key=staging_key)
+    _delete(cli, bucket, [(staging_key, staging_version)])
     version = head.get("VersionId")
     return head["ETag"].strip('"'), version if version not in (None, "null") else None
 
 
-def _delete(cli: Any, bucket: str, keys: list[str]) -> None:
-    for key in keys:
-        # best effort: the queue note already says the render failed
+def _delete(cli: Any, bucket: str, keys: list[tuple[str, str | None]]) -> None:
+    """Delete ``(key, version)`` pairs; best effort (the queue note already says why)."""
+    for key, version in keys:
+        kwargs = {"VersionId": version} if version else {}
         with contextlib.suppress(ClientError, BotoCoreError):
-            cli.delete_object(Bucket=bucket, Key=key)
+            cli.delete_object(Bucket=bucket, Key=key, **kwargs)

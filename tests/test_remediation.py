@@ -349,3 +349,19 @@ def mosaic_kitchen(src: Path, dst: Path, block_px: int = 10) -> None:
                 out.mux(ov.encode(new))
                 n += 1
         out.mux(ov.encode())
+
+
+def test_versioned_bucket_publishes_a_version_and_leaves_no_staging_copy(s3, bucket, tmp_path):
+    from veilscan.tasks.remediate import _promote, _upload, output_key, unverified_key
+
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    render = tmp_path / "render.mp4"
+    render.write_bytes(b"rendered bytes" * 100)
+    staging, final = unverified_key("news/a.mp4", "e1"), output_key("news/a.mp4")
+    _, staging_version = _upload(s3, render, bucket, staging)
+    etag, version = _promote(s3, bucket, staging, staging_version, final)
+    assert staging_version and version and version != staging_version
+    listed = s3.list_object_versions(Bucket=bucket, Prefix="remediated/")
+    assert [(v["Key"], v["VersionId"]) for v in listed.get("Versions", [])] == [(final, version)]
+    assert not listed.get("DeleteMarkers")
+    assert s3.get_object(Bucket=bucket, Key=final)["Body"].read() == render.read_bytes()
