@@ -365,3 +365,35 @@ def test_versioned_bucket_publishes_a_version_and_leaves_no_staging_copy(s3, buc
     assert [(v["Key"], v["VersionId"]) for v in listed.get("Versions", [])] == [(final, version)]
     assert not listed.get("DeleteMarkers")
     assert s3.get_object(Bucket=bucket, Key=final)["Body"].read() == render.read_bytes()
+
+
+def test_queue_cli_lists_approves_and_rejects(s3, bucket):
+    from typer.testing import CliRunner
+
+    from veilscan.catalog import remediation_queue
+    from veilscan.cli import app
+
+    findings = _findings_bucket(s3, bucket)
+    cands = [remediation_queue.QueueCandidate(f"s3://{bucket}/c{i}.mp4", bucket, f"c{i}.mp4",
+                                              f"etag{i}", "scan-1", 0.5 + i / 10, "high")
+             for i in range(3)]
+    ids = remediation_queue.enqueue(s3, findings, cands)
+    opts = ["--findings-bucket", findings]
+    run = CliRunner().invoke
+
+    listed = run(app, ["queue", "list", *opts], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and all(i in listed.output for i in ids), listed.output
+    assert run(app, ["queue", "reject", ids[0], *opts]).exit_code == 2  # --reason is required
+    rejected = run(app, ["queue", "reject", ids[0][:6], "--reason", "public event", *opts])
+    assert rejected.exit_code == 0, rejected.output
+    assert run(app, ["queue", "approve", "nope", *opts]).exit_code == 1
+    approved = run(app, ["queue", "approve", "--all", "--reviewer", "ops", *opts])
+    assert approved.exit_code == 0, approved.output
+    state = {r["entry_id"]: (r["status"], r["actor"]) for r in
+             remediation_queue.entries(s3, findings)}
+    assert state == {ids[0]: ("rejected", "cli"), ids[1]: ("approved", "ops"),
+                     ids[2]: ("approved", "ops")}
+    again = run(app, ["queue", "approve", ids[1], *opts], env={"COLUMNS": "200"})  # twice
+    assert again.exit_code == 1 and "cannot become approved" in again.output
+    hist = run(app, ["queue", "history", ids[0], *opts], env={"COLUMNS": "200"})
+    assert hist.exit_code == 0 and "public event" in hist.output

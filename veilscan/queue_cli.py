@@ -105,6 +105,9 @@ def approve(
     _, cli = _client(endpoint_url)
     ids = entries or [r["entry_id"] for r in
                       remediation_queue.entries(cli, findings_bucket, "queued")]
+    if not ids:
+        console.print("Nothing queued.")
+        return []
     decision = remediation_queue.decide(cli, findings_bucket, ids, [], actor=reviewer)
     _report(decision)
     if decision.refused:
