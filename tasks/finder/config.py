@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.2"
+DETECTOR_VERSION = "finder-0.3"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 
@@ -20,7 +20,7 @@ class FinderConfig:
 
     max_scan_side_px: int = 640
     """Frames whose longer side exceeds this are scanned downscaled (speed)."""
-    scan_stride: int = 2
+    scan_stride: int = 3
     """Full-frame scan every N frames; frames in between are checked only at track boxes."""
     min_face_px: int = 32
     """Smallest redacted region (width) reported, in frame pixels."""
@@ -40,7 +40,7 @@ class FinderConfig:
     """Mean squared gradient below which a pixel is flat (solid fill candidates)."""
     mosaic_pair_max: float = 0.2
     """Mosaic: share of gradient in adjacent-pixel pairs (0 for a perfect block grid)."""
-    mosaic_edge_min: float = 2.5
+    mosaic_edge_min: float = 0.4
     """Mosaic: mean |dx| a pixel's window needs before the pair test counts."""
     min_track_frames: int = 5
     """Tracks shorter than this are dropped (a redaction persists; noise flickers)."""
@@ -48,6 +48,10 @@ class FinderConfig:
     """A track survives this many frames without a detection (dropouts, missed scans)."""
     iou_min: float = 0.2
     """Minimum IoU to link a detection to a track."""
+    detect_side_px: int = 640
+    """CenterFace runs on the frame downscaled to this longer side (px)."""
+    face_threshold: float = 0.4
+    """CenterFace score for a face (blurred faces score lower than clear ones)."""
     confirm_frames: int = 6
     """Most frames per track on which CenterFace is tried (stops at the first face)."""
     reject_frames: int = 15

@@ -18,7 +18,7 @@ import numpy as np
 
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
 from veilscan.tasks.finder.config import FinderConfig
-from veilscan.tasks.finder.confirm import face_in_region
+from veilscan.tasks.finder.confirm import detect_faces, face_in_region
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
     looks_clear,
@@ -31,6 +31,15 @@ from veilscan.tasks.finder.tracking import BoxXYWH, Track, assign, iou
 _CONFIRM_VIEWS = ((40.0, 1.0), (64.0, 0.6), (24.0, 1.0), (96.0, 0.6))
 """(box size px after resizing, context margin) tried in turn by CenterFace confirmation."""
 _REDACTED = {"gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown", "blur"}
+
+
+def _grow(box: BoxXYWH, frac: float, shape: tuple[int, ...]) -> BoxXYWH:
+    """``box`` grown by ``frac`` of its size on each side, clipped to the frame."""
+    x, y, w, h = box
+    dx, dy = int(w * frac), int(h * frac)
+    x0, y0 = max(0, x - dx), max(0, y - dy)
+    x1, y1 = min(shape[1], x + w + dx), min(shape[0], y + h + dy)
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _merge(cands: list[Candidate]) -> list[tuple[BoxXYWH, set[str]]]:
@@ -110,58 +119,89 @@ class RedactionFinder:
                 track.add(fi, box, track.measures[-1])
         self._done.append(track)
 
+    def _faces(self, rgb: np.ndarray) -> list[BoxXYWH]:
+        """CenterFace over the whole frame (downscaled): faces, redacted or not, frame px."""
+        cfg = self.cfg
+        fh, fw = rgb.shape[:2]
+        f = min(1.0, cfg.detect_side_px / max(fh, fw))
+        small = rgb if f == 1.0 else cv2.resize(rgb, None, fx=f, fy=f,
+                                                interpolation=cv2.INTER_AREA)
+        out = []
+        for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
+            box = (int(x / f), int(y / f), int(w / f), int(h / f))
+            if box[2] >= 0.8 * cfg.min_face_px:
+                out.append(box)
+        return out
+
     def _scan(self, index: int, grey: np.ndarray, rgb: np.ndarray) -> None:
+        """Detect redacted faces in one frame and extend the tracks with them.
+
+        Faces are found by CenterFace, which still sees a face under blur or a mosaic (head
+        shape, hair, shoulders); each face region is then measured: a clear face is not a
+        redaction, a smooth, block-gridded or flat one is. Solid fills hide the face from
+        the detector too well, so flat head-sized patches with a crisp outline come from
+        the pixel scan instead.
+        """
         cfg = self.cfg
         self._rejected = [(b, until) for b, until in self._rejected if until >= index]
+        dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
+        for face in self._faces(rgb):
+            coarse = _grow(face, 0.1, grey.shape)
+            m0 = measure_region(grey, coarse, classify=False)
+            if m0 is None or m0.kind not in _REDACTED:
+                continue
+            slack = max(self._slack, int(0.25 * face[2]))
+            box = (refine_mosaic_box(grey, coarse, slack) if m0.kind == "mosaic"
+                   else refine_box(grey, coarse, cfg, slack))
+            m = measure_region(grey, box)
+            if m is None or m.kind not in _REDACTED:
+                m = measure_region(grey, coarse)
+                box = coarse
+            if m is None or m.kind not in _REDACTED:
+                continue
+            dets.append((box, m, True))
+        # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
+        # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
         live_boxes = [t.predict(index) for t in self._live]
-        boxes: list[BoxXYWH] = []
-        coarse_of: list[BoxXYWH] = []
-        min_side = 0.8 * cfg.min_face_px
         for coarse, kinds in _merge(scan_frame(grey, cfg)):
+            if any(iou(coarse, d[0]) > 0.1 for d in dets):
+                continue
             tracked = any(iou(coarse, b) > cfg.iou_min for b in live_boxes)
             if not tracked and any(iou(coarse, b) > 0.4 for b, _ in self._rejected):
                 continue  # measured as unredacted a moment ago: static scenery, skip it
-            # Mosaic block edges look sharp: the grid itself bounds a mosaic, not detail.
             box = (refine_mosaic_box(grey, coarse, self._slack) if "mosaic" in kinds
                    else refine_box(grey, coarse, cfg, self._slack))
-            if box[2] >= min_side and box[3] >= min_side:
-                boxes.append(box)
-                coarse_of.append(coarse)
-            else:
+            m = measure_region(grey, box, classify=False)
+            if m is None or m.kind not in _REDACTED or min(box[2], box[3]) < 0.8 * cfg.min_face_px:
                 self._rejected.append((coarse, index + cfg.reject_frames))
+                continue
+            dets.append((box, m, False))
+        boxes = [d[0] for d in dets]
         pairs, fresh = assign(self._live, boxes, index, cfg.iou_min)
         for ti, bi in pairs:
             track = self._live[ti]
-            n = len(track.frames)
-            # Type and strength settle quickly: measure the first detections, then 1 in 4;
-            # the kernel is fitted only once a face is confirmed (scenery never needs it).
-            m = (measure_region(grey, boxes[bi], classify=bool(track.faces))
-                 if n < 6 or n % 4 == 0 else track.measures[-1])
-            if m is None or m.kind not in _REDACTED:
-                continue
+            box, m, seen = dets[bi]
             if index - track.last_frame > 1:
-                self._check_gap(track, index, boxes[bi])
-            track.add(index, boxes[bi], m)
-            self._maybe_confirm(track, rgb, boxes[bi], m)
-        new = 0
+                self._check_gap(track, index, box)
+            if m.kind == "blur" and track.faces:
+                m = measure_region(grey, box) or m
+            track.add(index, box, m)
+            if seen:
+                track.faces.append((1.0, float(box[2])))
+            self._maybe_confirm(track, rgb, box, m)
         for bi in fresh:
-            if new >= cfg.max_new_per_frame:
-                break
-            new += 1
-            m = measure_region(grey, boxes[bi], classify=False)
-            if m is None or m.kind not in _REDACTED:
-                self._rejected.append((coarse_of[bi], index + cfg.reject_frames))
-                continue
-            track = Track(self._next_id, coarse=coarse_of[bi])
+            box, m, seen = dets[bi]
+            track = Track(self._next_id, coarse=box)
             self._next_id += 1
             # The redaction may have started on an unscanned frame just before this one.
             for fi, g_prev, _ in self._buffer:
-                if index - cfg.scan_stride < fi < index and not looks_clear(
-                        g_prev, boxes[bi], m.kind):
-                    track.add(fi, boxes[bi], m)
-            track.add(index, boxes[bi], m)
+                if index - cfg.scan_stride < fi < index and not looks_clear(g_prev, box, m.kind):
+                    track.add(fi, box, m)
+            track.add(index, box, m)
+            if seen:
+                track.faces.append((1.0, float(box[2])))
             self._live.append(track)
-            self._maybe_confirm(track, rgb, boxes[bi], m)
+            self._maybe_confirm(track, rgb, box, m)
         # A blurred region CenterFace never saw a face in is scenery: stop following it.
         keep = []
         for t in self._live:
@@ -174,23 +214,9 @@ class RedactionFinder:
                 keep.append(t)
         self._live = keep
 
-    def _check_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
-        """Check the frames since the track's last detection at interpolated boxes."""
-        f0, b0 = track.last_frame, np.array(track.boxes[-1], float)
-        b1 = np.array(box, float)
-        kind = track.measures[-1].kind
-        for fi, grey, _ in self._buffer:
-            if not f0 < fi < index:
-                continue
-            a = (fi - f0) / (index - f0)
-            bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
-            if looks_clear(grey, bi, kind):
-                track.dropouts.append(fi)
-                track.dropout_boxes[fi] = bi
-
     def _maybe_confirm(self, track: Track, rgb: np.ndarray, box: BoxXYWH,
                        m: RegionMeasure) -> None:
-        """Run CenterFace on a few detections of a track until it finds the face."""
+        """Run CenterFace on a zoomed crop of a few detections until it finds the face."""
         cfg = self.cfg
         if track.faces or track.confirm_tries >= cfg.confirm_frames or m.kind == "solid":
             return
@@ -207,12 +233,25 @@ class RedactionFinder:
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
 
+    def _check_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
+        """Check the frames since the track's last detection at interpolated boxes."""
+        f0, b0 = track.last_frame, np.array(track.boxes[-1], float)
+        b1 = np.array(box, float)
+        kind = track.measures[-1].kind
+        for fi, grey, _ in self._buffer:
+            if not f0 < fi < index:
+                continue
+            a = (fi - f0) / (index - f0)
+            bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
+            if looks_clear(grey, bi, kind):
+                track.dropouts.append(fi)
+                track.dropout_boxes[fi] = bi
+
     def finish(self) -> list[TrackFinding]:
         """Close all tracks and return the findings, ordered by first frame.
 
-        A blurred region is only reported once CenterFace has seen a face in it: soft
-        picture areas (defocus, cloth, skin) can look blurred, but do not hold a face. Block
-        grids and crisp flat fills are rare enough in clean footage to stand on their own.
+        Blurred and pixelated regions are found through CenterFace, so every such track has
+        seen a face; solid fills stand on their flatness and crisp outline.
         """
         for t in self._live:
             self._close(t)
@@ -232,9 +271,14 @@ class RedactionFinder:
         return out
 
 
+def _measured(t: Track) -> list[RegionMeasure]:
+    """The track's distinct measurements (frames filled in by extension share one)."""
+    return list({id(m): m for m in t.measures}.values())
+
+
 def _track_kind(t: Track) -> tuple[str, Counter[str]]:
     """Majority redaction type over the fitted measurements (``unknown`` if none fitted)."""
-    kinds = Counter(m.kind for m in t.measures if m.kind != "blur")
+    kinds = Counter(m.kind for m in _measured(t) if m.kind != "blur")
     if not kinds:
         return "unknown", Counter({"unknown": len(t.measures)})
     return kinds.most_common(1)[0][0], kinds
@@ -242,7 +286,7 @@ def _track_kind(t: Track) -> tuple[str, Counter[str]]:
 
 def _finding(track_id: int, t: Track, cfg: FinderConfig) -> TrackFinding:
     kind, kinds = _track_kind(t)
-    strengths = [m.strength_px for m in t.measures if m.kind == kind]
+    strengths = [m.strength_px for m in _measured(t) if m.kind == kind]
     strength = float(np.median(strengths)) if strengths else 0.0
     if kind == "solid":
         strength = 0.0
@@ -260,7 +304,7 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig) -> TrackFinding:
     confirmed = 1.0 if t.faces else 0.0
     confidence = float(np.clip(0.35 + 0.25 * persistence + 0.15 * agreement
                                + 0.25 * confirmed, 0.0, 1.0))
-    residual = float(np.median([m.residual_detail for m in t.measures if m.kind == kind]
+    residual = float(np.median([m.residual_detail for m in _measured(t) if m.kind == kind]
                                or [0.0]))
     return TrackFinding(
         track_id=track_id,

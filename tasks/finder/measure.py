@@ -52,6 +52,8 @@ def _energy(g: np.ndarray, axis: int | None = None, order: int = 1,
     return total
 
 
+_CANON_W = 112
+"""Regions wider than this (px) are measured downscaled to it."""
 _LEVELS = (1.0, 2.0, 3.5, 6.0, 10.0)
 """Gaussian smoothing levels (px) whose gradient-energy ratios describe a blur. The first
 level removes codec noise and quantisation, which would otherwise read as fine detail."""
@@ -174,18 +176,24 @@ def _grid_axis(prof: np.ndarray) -> tuple[float, int, int]:
     return top, bsel, scores[bsel][1]
 
 
+def _denoised_diff(g: np.ndarray, axis: int) -> np.ndarray:
+    """|difference| along ``axis`` minus 3 grey levels (codec ringing inside blocks)."""
+    return np.maximum(np.abs(np.diff(g, axis=axis)) - 3.0, 0.0)
+
+
 def mosaic_period(g: np.ndarray) -> tuple[float, float]:
     """(block size px, grid score 0..1) from the column and row gradient profiles.
 
     For a block grid of period b every gradient sits on one phase of b, so the best phase
     holds nearly all of it (score ~1); natural detail spreads over all phases (~1/b).
     """
-    cx, bx, _ = _grid_axis(np.abs(np.diff(g, axis=1)).mean(axis=0))
-    cy, by, _ = _grid_axis(np.abs(np.diff(g, axis=0)).mean(axis=1))
+    cx, bx, _ = _grid_axis(_denoised_diff(g, 1).mean(axis=0))
+    cy, by, _ = _grid_axis(_denoised_diff(g, 0).mean(axis=1))
     if not bx or not by:
         return 0.0, 0.0
-    block = float(np.mean((bx, by))) if abs(bx - by) <= 1 else float(min(bx, by))
-    return block, min(cx, cy)
+    if abs(bx - by) > 1 + 0.1 * max(bx, by):
+        return float(min(bx, by)), 0.0  # pixelation uses square cells; bricks and tiles do not
+    return float(np.mean((bx, by))), min(cx, cy)
 
 
 def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
@@ -200,8 +208,8 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
     core = grey[y + h // 4:y + h - h // 4, x + w // 4:x + w - w // 4].astype(np.float32)
     if core.shape[0] < 8 or core.shape[1] < 8:
         return box
-    _, bx, px = _grid_axis(np.abs(np.diff(core, axis=1)).mean(axis=0))
-    _, by, py = _grid_axis(np.abs(np.diff(core, axis=0)).mean(axis=1))
+    _, bx, px = _grid_axis(_denoised_diff(core, 1).mean(axis=0))
+    _, by, py = _grid_axis(_denoised_diff(core, 0).mean(axis=1))
     if not bx or not by:
         return box
     # Grid line positions in frame coordinates: a difference at index i spans (i, i + 1).
@@ -213,7 +221,7 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
 
     def extent(axis: int, b: int, g0: int, lo: int, hi: int,
                band: tuple[int, int]) -> tuple[int, int]:
-        d = np.abs(np.diff(patch, axis=axis))
+        d = _denoised_diff(patch, axis)
         d = d[band[0]:band[1], :] if axis == 1 else d[:, band[0]:band[1]]
         prof = d.mean(axis=1 - axis)
         idx = np.arange(prof.size) + (x0 if axis == 1 else y0)
@@ -228,7 +236,7 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
             if a1 > a0:
                 vals = off[a0:a1]
                 vals = vals[~np.isnan(vals)]
-                inside[a0:a1 + 1] = vals.size > 0 and float(vals.mean()) < 1.5
+                inside[a0:a1 + 1] = vals.size > 0 and float(vals.mean()) < 1.0
         c = (lo + hi) // 2 - (x0 if axis == 1 else y0)
         c = min(max(c, 0), prof.size - 1)
         if not inside[c]:
@@ -240,12 +248,12 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
         while e < prof.size - 1 and inside[e + 1]:
             e += 1
         # A mask edge can cut a cell: extend pixel by pixel while values stay constant.
-        while a > 0 and (on_grid[a - 1] or prof[a - 1] < 1.5):
-            if on_grid[a - 1] and a - 2 >= 0 and prof[a - 2] >= 1.5:
+        while a > 0 and (on_grid[a - 1] or prof[a - 1] < 1.0):
+            if on_grid[a - 1] and a - 2 >= 0 and prof[a - 2] >= 1.0:
                 break
             a -= 1
-        while e < prof.size - 1 and (on_grid[e + 1] or prof[e + 1] < 1.5):
-            if on_grid[e + 1] and e + 2 < prof.size and prof[e + 2] >= 1.5:
+        while e < prof.size - 1 and (on_grid[e + 1] or prof[e + 1] < 1.0):
+            if on_grid[e + 1] and e + 2 < prof.size and prof[e + 2] >= 1.0:
                 break
             e += 1
         off0 = x0 if axis == 1 else y0
@@ -275,23 +283,36 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     if x1 - x0 < 12 or y1 - y0 < 12:
         return None
     g = grey[y0:y1, x0:x1].astype(np.float32)
-    p10, p90 = np.percentile(g, (10, 90))
-    if (p90 - p10) < 6.0 and _energy(g) < 2.0:
-        if _fill_contrast(grey, box, float(np.median(g))) < 0.6:
+    mid = _middle(g)  # an elliptical fill leaves the box corners unfilled
+    p10, p90 = np.percentile(mid, (10, 90))
+    fill = float(np.median(mid))
+    if (p90 - p10) < 6.0 and _energy(mid) < 2.0 and float(np.mean(np.abs(g - fill) < 5)) > 0.7:
+        if _fill_contrast(grey, box, fill) < 0.6 or not _fill_shaped(grey, box, fill):
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
     block, score = mosaic_period(g)
-    if score > 0.5 and block >= 3 and _grid_contrast(g, block) >= 4.0:
+    if score > 0.5 and block >= 3 and _grid_contrast(g, block) >= 2.0 \
+            and _on_off_grid(g, block) >= 3.0:
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
         return RegionMeasure("clear", 0.0, 1.0, 0.0)
     if not classify:
         return RegionMeasure("blur", 0.0, 0.0, 0.0)
-    # Bucket sizes (~12 % steps) so that tracks of slowly changing size reuse one table.
-    bucket = 2.0 ** (round(math.log2(max(w, 8)) * 6) / 6) / w
-    labels, table, mlabels, mtable = _reference_table(
-        int(w * bucket), int(g.shape[1] * bucket), int(g.shape[0] * bucket))
+    # Large regions are measured at a canonical size (speed; one reference table per shape
+    # and size bucket), and every strength is scaled back to frame pixels.
+    f_px = min(1.0, _CANON_W / w)
+    bw = int(round(2.0 ** (round(math.log2(max(w * f_px, 8)) * 6) / 6)))
+    f_px = bw / w
+    cw = max(12, int(round(g.shape[1] * f_px / 4)) * 4)
+    ch = max(12, int(round(g.shape[0] * f_px / 4)) * 4)
+    g = cv2.resize(g, (cw, ch), interpolation=cv2.INTER_AREA if f_px < 1 else cv2.INTER_LINEAR)
+    if keep is not None:
+        keep = (cv2.resize(keep, (cw, ch), interpolation=cv2.INTER_NEAREST) > 0.5).astype(
+            np.float32)
+        if keep.sum() < 0.3 * keep.size:
+            keep = None
+    labels, table, mlabels, mtable = _reference_table(bw, cw, ch)
     dirs = _sharpness_by_direction(g)
     f = _features_iso(g, keep)
     k = int(np.argmin(dirs))
@@ -308,7 +329,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
             fits.append((mlabels[i], float(d[i])))
         (s_along, d_along), (s_across, _) = fits
         if s_along > 2.5 * s_across and s_across < 2.0:
-            return RegionMeasure("motion_blur", s_along, _residual(f, table, labels), d_along)
+            return RegionMeasure("motion_blur", s_along / f_px, _residual(f, table, labels),
+                                 d_along)
     d = np.linalg.norm(table - f, axis=1)
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
     ig = int(np.argmin(np.where(is_box, np.inf, d)))
@@ -317,6 +339,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     # commoner editor default) wins unless the box fit is clearly better.
     i = ib if d[ib] < 0.6 * d[ig] else ig
     kind, sigma = labels[i]
+    sigma /= f_px
     if sigma < 1.5:
         return RegionMeasure("clear", 0.0, 1.0, float(d[i]))
     kind_out = kind if d[i] < 0.6 else "unknown"
@@ -356,6 +379,33 @@ def _residual(f: np.ndarray, table: np.ndarray, labels: list[tuple[str, float]])
     return float(np.clip((math.exp(f[0]) - 1.0) / (math.exp(clear) - 1.0), 0.0, 1.0))
 
 
+def _fill_shaped(grey: np.ndarray, box: tuple[int, int, int, int], fill: float) -> bool:
+    """Does the fill colour cover ``box`` as a rectangle or an inscribed ellipse would?
+
+    Editors draw boxes and ovals; a dark shirt or a shadow has a ragged outline.
+    """
+    x, y, w, h = box
+    region = grey[max(0, y):y + h, max(0, x):x + w].astype(np.float32)
+    if region.size == 0:
+        return False
+    mask = np.abs(region - fill) < 6
+    if float(mask.mean()) >= 0.9:
+        return True
+    ell = np.zeros(mask.shape, np.uint8)
+    hh, ww = mask.shape
+    cv2.ellipse(ell, (ww // 2, hh // 2), (max(1, ww // 2), max(1, hh // 2)), 0, 0, 360, 1, -1)
+    ell = ell.astype(bool)
+    inter = float(np.sum(mask & ell))
+    return inter / max(1.0, float(np.sum(mask | ell))) >= 0.85
+
+
+def _middle(g: np.ndarray) -> np.ndarray:
+    """The central 60 % (each axis) of a crop: inside any rectangle or inscribed ellipse."""
+    h, w = g.shape
+    return g[int(0.2 * h):max(int(0.8 * h), int(0.2 * h) + 1),
+             int(0.2 * w):max(int(0.8 * w), int(0.2 * w) + 1)]
+
+
 def _fill_contrast(grey: np.ndarray, box: tuple[int, int, int, int], fill: float) -> float:
     """Share of a 3 px ring just outside ``box`` that differs from the fill colour.
 
@@ -388,8 +438,9 @@ def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> 
         return False
     g = grey[y0:y1, x0:x1].astype(np.float32)
     if kind == "solid":
-        p10, p90 = np.percentile(g, (10, 90))
-        return bool(p90 - p10 > 12.0 and _sharp_pixels(g)[0] > 0.1)
+        mid = _middle(g)
+        p10, p90 = np.percentile(mid, (10, 90))
+        return bool(p90 - p10 > 12.0 and _sharp_pixels(mid)[0] > 0.1)
     if kind == "mosaic":
         _, score = mosaic_period(g)
         if score > 0.4:
@@ -404,7 +455,31 @@ def _grid_contrast(g: np.ndarray, block: float) -> float:
     areas step by one or two.
     """
     b = max(2, int(round(block)))
-    ax = np.abs(np.diff(g, axis=1)).mean(axis=0)
+    ax = _denoised_diff(g, 1).mean(axis=0)
     if ax.size < b:
         return 0.0
     return float(max(ax[p::b].mean() for p in range(b)))
+
+
+def _on_off_grid(g: np.ndarray, block: float) -> float:
+    """Raw mean |difference| on the best grid phase over that off it (both axes, worst).
+
+    Inside a mosaic cell the values are constant (codec noise aside), so differences off
+    the grid lines are tiny next to those on them; a soft edge spreads over both.
+    """
+    b = max(2, int(round(block)))
+    worst = np.inf
+    for axis in (1, 0):
+        prof = np.abs(np.diff(g, axis=axis)).mean(axis=1 - axis)
+        if prof.size < 2 * b:
+            return 0.0
+        sums = [float(prof[p::b].mean()) for p in range(b)]
+        p = int(np.argmax(sums))
+        off = np.delete(prof, np.arange(p, prof.size, b))
+        off_mean = float(off.mean()) + 0.25
+        lines = prof[p::b]
+        # Many grid lines must carry the steps, not one edge of a window or a paste.
+        if int(np.sum(lines > 2.0 * off_mean)) < max(3, 0.5 * lines.size):
+            return 0.0
+        worst = min(worst, sums[p] / off_mean)
+    return float(worst)

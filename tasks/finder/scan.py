@@ -77,8 +77,9 @@ def mosaic_cells(grey: np.ndarray, grid_hw: tuple[int, int], cfg: FinderConfig) 
     resolution (any downscale smears 4 px blocks) but only as sums per cell.
     """
     gh, gw = grid_hw
-    ax = cv2.absdiff(grey[:, 1:], grey[:, :-1])
-    ay = cv2.absdiff(grey[1:, :], grey[:-1, :])
+    # Differences of a few grey levels are codec noise (ringing inside blocks): drop them.
+    ax = cv2.subtract(cv2.absdiff(grey[:, 1:], grey[:, :-1]), 3)
+    ay = cv2.subtract(cv2.absdiff(grey[1:, :], grey[:-1, :]), 3)
     px = cv2.min(ax[:, 1:], ax[:, :-1])
     py = cv2.min(ay[1:, :], ay[:-1, :])
 
@@ -94,31 +95,41 @@ def mosaic_cells(grey: np.ndarray, grid_hw: tuple[int, int], cfg: FinderConfig) 
     ).astype(np.float32)
 
 
-def scan_frame(grey: np.ndarray, cfg: FinderConfig) -> list[Candidate]:
-    """Candidate redacted regions of one greyscale uint8 frame, in frame pixels."""
+def scan_frame(grey: np.ndarray, cfg: FinderConfig,
+               kinds: tuple[str, ...] = ("blur", "mosaic", "flat")) -> list[Candidate]:
+    """Candidate redacted regions of one greyscale uint8 frame, in frame pixels.
+
+    ``kinds`` limits the maps computed: ``("flat",)`` (solid fills only) costs one gradient
+    energy at scan scale.
+    """
     fh, fw = grey.shape
     scale = min(1.0, cfg.max_scan_side_px / max(fh, fw))
     g = grey if scale == 1.0 else cv2.resize(grey, None, fx=scale, fy=scale,
                                              interpolation=cv2.INTER_AREA)
-    maps = pixel_maps(g.astype(np.float32), cfg)
     cell = max(6, cfg.min_face_px // 4)  # frame px
     gh, gw = max(1, fh // cell), max(1, fw // cell)
 
     def cells(mask: np.ndarray) -> np.ndarray:
         return cv2.resize(mask.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA)
 
-    sharp_c = cells(maps.sharp)
-    blur_c = cells(maps.blurred)
-    flat_c = cells(maps.flat)
-    mos_c = mosaic_cells(grey, (gh, gw), cfg)
-    seeds = {
-        "mosaic": mos_c > 0.5,
-        "flat": flat_c > 0.9,
-    }
-    # A frame with almost no sharp detail is defocused or motion-blurred as a whole: a blurred
-    # face cannot be told from it, so blur candidates need a sharp frame.
-    if maps.sharp_share > 0.1:
-        seeds["blur"] = (blur_c > 0.15) & (sharp_c < 0.05)
+    seeds: dict[str, np.ndarray] = {}
+    if kinds == ("flat",):
+        e0 = grad_energy(g.astype(np.float32), cfg.window_px)
+        flat_c = cells(e0 < cfg.flat_max)
+        sharp_c = cells(e0 > 4 * cfg.structure_min)  # any texture counts as surround here
+        seeds["flat"] = flat_c > 0.9
+    else:
+        maps = pixel_maps(g.astype(np.float32), cfg)
+        sharp_c = cells(maps.sharp)
+        flat_c = cells(maps.flat)
+        if "flat" in kinds:
+            seeds["flat"] = flat_c > 0.9
+        if "mosaic" in kinds:
+            seeds["mosaic"] = mosaic_cells(grey, (gh, gw), cfg) > 0.5
+        # A frame with almost no sharp detail is defocused or motion-blurred as a whole: a
+        # blurred face cannot be told from it, so blur candidates need a sharp frame.
+        if "blur" in kinds and maps.sharp_share > 0.1:
+            seeds["blur"] = (cells(maps.blurred) > 0.15) & (sharp_c < 0.05)
     kernel = np.ones((3, 3), np.uint8)
     out: list[Candidate] = []
     for kind, seed in seeds.items():

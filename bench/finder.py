@@ -1,0 +1,455 @@
+"""Finder benchmark: redact real faces from ../shared/media/ with our own recipes, encode them
+with H.264, run the finder and print recall, precision, type accuracy, strength error, dropout
+recall, false tracks per minute of clean footage and the speed ratio against plain decoding.
+
+Run (a few minutes on 2 cores):
+
+    .venv/bin/python bench/finder.py            # full set
+    .venv/bin/python bench/finder.py --quick    # a third of the clips, for iterating
+
+How the labelled set is built: faces are located once per source with CenterFace (every few
+frames, interpolated); each labelled clip is a segment of a source with one recipe from
+tasks/obfuscate.py applied over every face (type, strength, rect/ellipse mask, feathering,
+random mosaic grid origin), optionally downscaled (low-resolution footage), with single- and
+multi-frame dropouts (frames left unredacted), then encoded with libx264 (CRF 20-28) and
+decoded again so the finder sees codec noise. Clean clips (no redaction) include the raw
+sources, a shallow-depth-of-field version (everything but the face blurred) and a whole-frame
+motion blur. Truth boxes are the redacted boxes; a finding matches a truth track when their
+boxes overlap (IoU >= 0.3 on the median shared frame) for at least half the truth frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from veilscan.catalog.clip_result import TrackFinding, box_sigma
+from veilscan.tasks.decode import open_clip
+from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames
+from veilscan.tasks.finder.confirm import detect_faces
+from veilscan.tasks.obfuscate import Recipe, apply
+
+MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Decoded frames of one piece of real footage and its face boxes per frame."""
+
+    name: str
+    fps: float
+    frames: list[np.ndarray]
+    faces: list[list[Box]]
+    """Per frame, the face boxes (x, y, w, h) in pixels."""
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """One labelled clip: which source frames, which redaction, how it is degraded."""
+
+    source: str
+    start: int
+    length: int
+    recipe: Recipe | None
+    scale: float = 1.0
+    dropouts: tuple[int, ...] = ()
+    """Frame indices within the clip where the face is left unredacted."""
+    crf: int = 23
+    clean_kind: str = ""
+    """For clean clips: '' (raw), 'defocus' (background blurred) or 'shake' (motion blur)."""
+
+
+@dataclass
+class Outcome:
+    spec: ClipSpec
+    truth: list[dict[int, Box]]
+    tracks: list[TrackFinding]
+    face_w: float
+    seconds: float
+    matched: list[tuple[int, TrackFinding]] = field(default_factory=list)
+
+
+def load_source(path: Path, name: str, max_frames: int = 600, step: int = 3,
+                downscale: float = 1.0) -> Source:
+    """Decode ``path`` and locate faces with CenterFace every ``step`` frames (interpolated)."""
+    frames: list[np.ndarray] = []
+    container = av.open(str(path))
+    stream = container.streams.video[0]
+    fps = float(stream.average_rate or 25)
+    for frame in container.decode(stream):
+        img = frame.to_ndarray(format="rgb24")
+        if downscale != 1.0:
+            img = cv2.resize(img, None, fx=downscale, fy=downscale, interpolation=cv2.INTER_AREA)
+        h, w = img.shape[:2]
+        frames.append(np.ascontiguousarray(img[: h // 2 * 2, : w // 2 * 2]))
+        if len(frames) >= max_frames:
+            break
+    container.close()
+    keyed: dict[int, list[Box]] = {}
+    for i in list(range(0, len(frames), step)) + [len(frames) - 1]:
+        img = frames[i]
+        f = min(1.0, 640 / max(img.shape[:2]))
+        small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else img
+        dets = detect_faces(np.ascontiguousarray(small), 0.5)
+        keyed[i] = [(int(d[0] / f), int(d[1] / f), int(d[2] / f), int(d[3] / f))
+                    for d in dets if d[2] / f >= 24]
+    return Source(name, fps, frames, _link_faces(keyed, len(frames)))
+
+
+def _iou(a: Box, b: Box) -> float:
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
+
+
+def _link_faces(keyed: dict[int, list[Box]], n: int) -> list[list[Box]]:
+    """Link sparse detections into per-face tracks and interpolate every frame."""
+    tracks: list[dict[int, Box]] = []
+    for i in sorted(keyed):
+        for box in keyed[i]:
+            best = max(tracks, key=lambda t: _iou(t[max(t)], box) if max(t) < i else -1,
+                       default=None)
+            if best is not None and max(best) < i and _iou(best[max(best)], box) > 0.2:
+                best[i] = box
+            else:
+                tracks.append({i: box})
+    out: list[list[Box]] = [[] for _ in range(n)]
+    for t in tracks:
+        keys = sorted(t)
+        if len(keys) < 2:
+            continue
+        arr = np.array([t[k] for k in keys], float)
+        for f in range(keys[0], keys[-1] + 1):
+            out[f].append(tuple(int(round(np.interp(f, keys, arr[:, j]))) for j in range(4)))
+    return out
+
+
+def _expand(box: Box, frac: float, shape: tuple[int, ...]) -> Box:
+    """Grow a tight face box by ``frac`` of its size on each side (editors pad the face)."""
+    x, y, w, h = box
+    dx, dy = int(w * frac), int(h * frac)
+    x0, y0 = max(0, x - dx), max(0, y - dy)
+    x1, y1 = min(shape[1], x + w + dx), min(shape[0], y + h + dy)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _encode_roundtrip(frames: list[np.ndarray], fps: float, crf: int) -> list[np.ndarray]:
+    """Encode with libx264 in memory and decode again (compression noise)."""
+    buf = io.BytesIO()
+    out = av.open(buf, "w", format="mp4")
+    stream = out.add_stream("libx264", rate=int(round(fps)))
+    stream.height, stream.width = frames[0].shape[:2]
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"crf": str(crf), "preset": "veryfast"}
+    for img in frames:
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    buf.seek(0)
+    with av.open(buf) as inp:
+        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
+
+
+def build_clip(src: Source, spec: ClipSpec) -> tuple[list[np.ndarray], list[dict[int, Box]], float]:
+    """Frames of the labelled clip, truth boxes per face track, and the median face width."""
+    frames, truth = [], defaultdict(dict)
+    widths = []
+    for k in range(spec.length):
+        i = spec.start + k
+        img = src.frames[i]
+        faces = src.faces[i]
+        if spec.scale != 1.0:
+            img = cv2.resize(img, None, fx=spec.scale, fy=spec.scale, interpolation=cv2.INTER_AREA)
+            img = np.ascontiguousarray(img[: img.shape[0] // 2 * 2, : img.shape[1] // 2 * 2])
+            faces = [tuple(int(v * spec.scale) for v in b) for b in faces]
+        if spec.clean_kind == "defocus":
+            blurred = cv2.GaussianBlur(img, (0, 0), 5)
+            keep = np.zeros(img.shape[:2], np.float32)
+            for b in faces:
+                x, y, w, h = _expand(b, 0.6, img.shape)
+                cv2.ellipse(keep, (x + w // 2, y + h // 2), (w // 2, int(h * 0.75)), 0, 0, 360,
+                            1.0, -1)
+            keep = cv2.GaussianBlur(keep, (0, 0), 8)[..., None]
+            img = np.clip(img * keep + blurred * (1 - keep), 0, 255).astype(np.uint8)
+        elif spec.clean_kind == "shake":
+            kern = np.zeros((1, 15), np.float32) + 1 / 15
+            img = cv2.filter2D(img, -1, kern)
+        for j, b in enumerate(faces):
+            widths.append(b[2])
+            if spec.recipe is None:
+                continue
+            rbox = _expand(b, 0.12, img.shape)
+            truth[j][k] = rbox
+            if k not in spec.dropouts:
+                img = apply(img, rbox, spec.recipe)
+        frames.append(img)
+    frames = _encode_roundtrip(frames, src.fps, spec.crf)
+    return frames, [dict(t) for t in truth.values()], float(np.median(widths) if widths else 0)
+
+
+def true_strength(recipe: Recipe) -> float:
+    """Strength as the contract defines it: block px, or equivalent Gaussian sigma px."""
+    if recipe.method in ("box_blur", "motion_blur"):
+        return box_sigma(recipe.strength)
+    if recipe.method == "solid":
+        return 0.0
+    return float(recipe.strength)
+
+
+def match(outcome: Outcome) -> None:
+    """Pair truth tracks with findings (greedy on box overlap)."""
+    used: set[int] = set()
+    for ti, truth in enumerate(outcome.truth):
+        best, best_score = None, 0.0
+        for k, track in enumerate(outcome.tracks):
+            if k in used:
+                continue
+            boxes = {b[0]: b[1:] for b in track.boxes}
+            common = [f for f in truth if f in boxes]
+            if len(common) < 0.5 * len(truth):
+                continue
+            score = float(np.median([_iou(truth[f], boxes[f]) for f in common]))
+            if score >= 0.3 and score > best_score:
+                best, best_score = k, score
+        if best is not None:
+            used.add(best)
+            outcome.matched.append((ti, outcome.tracks[best]))
+
+
+def specs(sources: dict[str, Source], quick: bool, rng: np.random.Generator) -> list[ClipSpec]:
+    """The labelled and clean clips (fixed seed: the same set every run)."""
+    recipes = (
+        [Recipe("gaussian_blur", s) for s in (2, 3, 5, 8, 12)]
+        + [Recipe("box_blur", k) for k in (5, 9, 15, 21)]
+        + [Recipe("motion_blur", n, motion_angle_deg=a) for n, a in ((11, 0), (17, 45), (25, 90))]
+        + [Recipe("mosaic", b) for b in (4, 6, 10, 16)]
+        + [Recipe("solid", color=c) for c in ((0, 0, 0), (128, 128, 128), (210, 170, 150))]
+    )
+    out: list[ClipSpec] = []
+    th = sources["talking_head"]
+    for i, base in enumerate(recipes):
+        shape = "ellipse" if i % 3 == 1 else "rect"
+        feather = 4.0 if i % 4 == 2 else 0.0
+        origin = (int(rng.integers(0, 32)), int(rng.integers(0, 32)))
+        recipe = replace(base, shape=shape, feather_px=feather, grid_origin=origin)
+        for scale in (1.0, 0.5, 0.3):
+            length = 45
+            start = int(rng.integers(0, len(th.frames) - length))
+            drops: tuple[int, ...] = ()
+            if (i + int(scale * 10)) % 2 == 0:
+                d = int(rng.integers(5, length - 5))
+                drops = (d,) if (i % 4) else (d, d + 1, d + 2)
+            out.append(ClipSpec("talking_head", start, length, recipe, scale, drops,
+                                crf=int(rng.choice([20, 23, 28]))))
+        for name in ("pose_female", "pose_pair"):
+            src = sources[name]
+            length = min(len(src.frames), 40)
+            drops = (int(rng.integers(4, length - 4)),) if i % 2 else ()
+            out.append(ClipSpec(name, 0, length, recipe, 1.0, drops, crf=23))
+    clean = [
+        ClipSpec("talking_head", 0, 600, None, 1.0),
+        ClipSpec("talking_head", 0, 300, None, 0.5),
+        ClipSpec("talking_head", 300, 300, None, 0.3),
+        ClipSpec("talking_head", 0, 150, None, 1.0, clean_kind="defocus"),
+        ClipSpec("talking_head", 150, 150, None, 0.5, clean_kind="defocus"),
+        ClipSpec("talking_head", 300, 150, None, 0.5, clean_kind="shake"),
+        ClipSpec("pose_female", 0, len(sources["pose_female"].frames), None, 1.0),
+        ClipSpec("pose_pair", 0, len(sources["pose_pair"].frames), None, 1.0),
+        ClipSpec("pose_pair", 0, len(sources["pose_pair"].frames), None, 1.0,
+                 clean_kind="defocus"),
+    ]
+    if quick:
+        out = out[::3]
+        clean = clean[1:]
+    return out + clean
+
+
+def speed_check() -> tuple[float, float, int]:
+    """(decode s, decode + finder s, frames) for the talking head with a blurred face."""
+    src_path = MEDIA / "talking_head_608x1080.mp4"
+    frames, faces = [], []
+    container = av.open(str(src_path))
+    for frame in container.decode(video=0):
+        frames.append(frame.to_ndarray(format="rgb24"))
+    container.close()
+    keyed = {}
+    for i in range(0, len(frames), 10):
+        dets = detect_faces(np.ascontiguousarray(frames[i][::2, ::2]), 0.5)
+        keyed[i] = [tuple(int(v * 2) for v in d[:4]) for d in dets]
+    keyed[len(frames) - 1] = keyed[max(keyed)]
+    faces = _link_faces(keyed, len(frames))
+    red = []
+    for img, fb in zip(frames, faces, strict=True):
+        for b in fb:
+            img = apply(img, _expand(b, 0.12, img.shape), Recipe("gaussian_blur", 6))
+        red.append(img)
+    red = _encode_roundtrip(red, 30.0, 23)
+    buf = io.BytesIO()
+    out = av.open(buf, "w", format="mp4")
+    stream = out.add_stream("libx264", rate=30)
+    stream.height, stream.width = red[0].shape[:2]
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"crf": "23"}
+    for img in red:
+        for p in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(p)
+    for p in stream.encode():
+        out.mux(p)
+    out.close()
+    data = buf.getvalue()
+    t0 = time.perf_counter()
+    with open_clip(io.BytesIO(data), name="speed") as clip:
+        n = sum(1 for _ in clip.frames())
+    t_decode = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with open_clip(io.BytesIO(data), name="speed") as clip:
+        find_in_frames(clip.frames())
+    t_full = time.perf_counter() - t0
+    return t_decode, t_full, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a third of the clips")
+    args = ap.parse_args()
+    rng = np.random.default_rng(2026)
+    t_start = time.perf_counter()
+    sources = {
+        "talking_head": load_source(MEDIA / "talking_head_608x1080.mp4", "talking_head"),
+        "pose_female": load_source(MEDIA / "head-pose-face-detection-female.gif",
+                                   "pose_female", step=1),
+        "pose_pair": load_source(MEDIA / "head-pose-face-detection-female-and-male.gif",
+                                 "pose_pair", step=1),
+    }
+    outcomes: list[Outcome] = []
+    for spec in specs(sources, args.quick, rng):
+        src = sources[spec.source]
+        frames, truth, face_w = build_clip(src, spec)
+        t0 = time.perf_counter()
+        tracks = find_in_frames(enumerate(frames))
+        o = Outcome(spec, truth, tracks, face_w, time.perf_counter() - t0)
+        match(o)
+        outcomes.append(o)
+    report(outcomes, sources)
+    t_decode, t_full, n = speed_check()
+    print(f"\nSpeed (talking head 608x1080, {n} frames, gaussian sigma 6 over the face, H.264):")
+    print(f"  PyAV decode to RGB        {t_decode:6.2f} s")
+    print(f"  decode + finder           {t_full:6.2f} s   ratio {t_full / t_decode:.2f}x "
+          "(target <= 3x)")
+    print(f"\nBench wall time {time.perf_counter() - t_start:.0f} s; detector {DETECTOR_VERSION}; "
+          f"{platform.processor() or platform.machine()}, {_cores()} cores, no GPU")
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
+    """Print the per-type table and the summary figures."""
+    rows: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    drop_truth = drop_hit = drop_pred = drop_pred_ok = 0
+    clean_minutes, clean_tracks = 0.0, 0
+    misses: list[str] = []
+    for o in outcomes:
+        spec = o.spec
+        if spec.recipe is None:
+            clean_minutes += spec.length / sources[spec.source].fps / 60.0
+            clean_tracks += len(o.tracks)
+            if o.tracks:
+                misses.append(f"clean {spec.source} x{spec.scale} {spec.clean_kind}: "
+                              f"{len(o.tracks)} false track(s) "
+                              f"{[(t.redaction_type, t.boxes[0][1:]) for t in o.tracks]}")
+            continue
+        kind = spec.recipe.method
+        in_scope = o.face_w * 1.0 >= 40 and (
+            kind == "solid" or true_strength(spec.recipe) >= (4 if kind == "mosaic" else 2))
+        scope = "in" if in_scope else "out"
+        r = rows[f"{kind}|{scope}"]
+        r["truth"].append(len(o.truth))
+        r["found"].append(len(o.matched))
+        r["pred"].append(len(o.tracks))
+        r["pred_ok"].append(len(o.matched))
+        for _, t in o.matched:
+            r["type_ok"].append(t.redaction_type == kind)
+            if kind != "solid":
+                ts = true_strength(spec.recipe)
+                r["err"].append(abs(t.strength_px - ts) / ts)
+        if len(o.matched) < len(o.truth):
+            misses.append(f"miss {kind} {spec.recipe.strength} {spec.recipe.shape} "
+                          f"f{spec.recipe.feather_px:g} {spec.source} x{spec.scale} "
+                          f"face {o.face_w:.0f}px: found {len(o.matched)}/{len(o.truth)}, "
+                          f"{len(o.tracks)} track(s)")
+        for ti, t in o.matched:
+            span = set(o.truth[ti])
+            truth_drops = {d for d in spec.dropouts if d in span}
+            drop_truth += len(truth_drops)
+            drop_hit += len(truth_drops & set(t.dropout_frames))
+            drop_pred += len(t.dropout_frames)
+            drop_pred_ok += len(set(t.dropout_frames) & truth_drops)
+        for ti in range(len(o.truth)):
+            if ti not in {m[0] for m in o.matched}:
+                drop_truth += len([d for d in spec.dropouts if d in o.truth[ti]])
+
+    def pct(a: float, b: float) -> str:
+        return f"{a / b:5.2f}" if b else "  -  "
+
+    print(f"{'type':14s} {'scope':5s} {'clips':>5s} {'recall':>6s} {'prec':>6s} "
+          f"{'type_acc':>8s} {'med_err':>7s}")
+    tot = defaultdict(float)
+    for key in sorted(rows):
+        kind, scope = key.split("|")
+        r = rows[key]
+        truth, found = sum(r["truth"]), sum(r["found"])
+        pred, pred_ok = sum(r["pred"]), sum(r["pred_ok"])
+        tacc = pct(sum(r["type_ok"]), len(r["type_ok"]))
+        err = f"{statistics.median(r['err']):7.2f}" if r["err"] else "    -  "
+        print(f"{kind:14s} {scope:5s} {len(r['truth']):5d} {pct(found, truth):>6s} "
+              f"{pct(pred_ok, pred):>6s} {tacc:>8s} {err}")
+        if scope == "in":
+            tot["truth"] += truth
+            tot["found"] += found
+            tot["pred"] += pred
+            tot["pred_ok"] += pred_ok
+            tot["type_ok"] += sum(r["type_ok"])
+            tot["typed"] += len(r["type_ok"])
+            tot.setdefault("errs", [])  # type: ignore[arg-type]
+    errs = [e for k, r in rows.items() if k.endswith("|in") for e in r["err"]]
+    print("\nIn scope (face >= 40 px, sigma >= 2 px or block >= 4 px, any solid):")
+    print(f"  track recall        {pct(tot['found'], tot['truth'])}   (target >= 0.95)")
+    print(f"  track precision     {pct(tot['pred_ok'], tot['pred'])}   (target >= 0.95)")
+    print(f"  type accuracy       {pct(tot['type_ok'], tot['typed'])}   (target >= 0.90)")
+    med = f"{statistics.median(errs):5.2f}" if errs else "  -  "
+    print(f"  median strength err {med}   (target <= 0.30)")
+    print("All clips:")
+    print(f"  dropout recall      {pct(drop_hit, drop_truth)}   ({drop_hit}/{drop_truth} frames, "
+          f"target >= 0.95)")
+    print(f"  dropout precision   {pct(drop_pred_ok, drop_pred)}   ({drop_pred_ok}/{drop_pred})")
+    rate = clean_tracks / clean_minutes if clean_minutes else 0.0
+    print(f"  false tracks, clean {clean_tracks} in {clean_minutes:.2f} min = {rate:.2f}/min "
+          f"(target <= 0.10/min)")
+    if misses:
+        print("\nMisses and false tracks:")
+        for line in misses:
+            print("  " + line)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
