@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
@@ -27,10 +27,10 @@ from prefect.input import RunInput
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from veilscan.catalog import remediation_queue
-from veilscan.catalog.objectstore import S3Settings, client
+from veilscan.catalog.objectstore import S3Settings
+from veilscan.tasks.prefect_tasks import list_queued, re_redact_entry, record_review
 from veilscan.tasks.redact import RedactionPlan
-from veilscan.tasks.remediate import RemediationJob, RemediationOutcome, remediate
+from veilscan.tasks.remediate import RemediationJob
 
 REDACT_FLOW = "re-redact"
 REDACT_DEPLOYMENT = "re-redact/re-redact"  # <flow name>/<deployment name>
@@ -110,19 +110,6 @@ def _form_description(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@task(name="list-queued")
-def list_queued(s3: S3Settings, findings_bucket: str) -> list[dict]:
-    return remediation_queue.entries(client(s3), findings_bucket, "queued")
-
-
-@task(name="record-review")
-def record_review(s3: S3Settings, findings_bucket: str, approve: list[str],
-                  reject: list[str], reviewer: str, reason: str
-                  ) -> remediation_queue.Decision:
-    return remediation_queue.decide(client(s3), findings_bucket, approve, reject,
-                                    actor=reviewer, reason=reason)
-
-
 @flow(name="review-queue", log_prints=True)
 def review_queue(params: ReviewParameters | None = None) -> ReviewOutcome:
     """List the queue, pause for a typed decision, record it, start re-redact runs."""
@@ -179,12 +166,6 @@ def review_queue(params: ReviewParameters | None = None) -> ReviewOutcome:
     return ReviewOutcome(listed=listed, approved=outcome.approved, rejected=outcome.rejected,
                          refused=outcome.refused, reviewer=decision.reviewer,
                          redact_runs=redact_runs, not_started=not_started)
-
-
-@task(name="re-redact-clip", task_run_name="re-redact {job.entry_id}")
-def re_redact_entry(job: RemediationJob) -> RemediationOutcome:
-    """One clip: render, upload, verify, record (the queue says verified/failed/stale)."""
-    return remediate(job)
 
 
 @flow(name=REDACT_FLOW, flow_run_name="re-redact {params.entry_ids}", log_prints=True)

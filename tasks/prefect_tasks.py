@@ -14,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from veilscan.catalog import ledger, remediation_queue
 from veilscan.catalog.objectstore import ObjectRef, S3Settings, client, ensure_bucket
 from veilscan.tasks import scan_plan, scan_report
+from veilscan.tasks.remediate import RemediationJob, RemediationOutcome, remediate
 from veilscan.tasks.scan_clip import ClipScanJob, ClipScanSummary, scan_object
 
 
@@ -62,3 +63,22 @@ def publish_report(summaries: list[ClipScanSummary], skipped: int, queued: int,
     create_markdown_artifact(key="scan-summary", markdown=markdown,
                              description="veilscan scan summary")
     return markdown
+
+
+@task(name="list-queued")
+def list_queued(s3: S3Settings, findings_bucket: str) -> list[dict]:
+    return remediation_queue.entries(client(s3), findings_bucket, "queued")
+
+
+@task(name="record-review")
+def record_review(s3: S3Settings, findings_bucket: str, approve: list[str],
+                  reject: list[str], reviewer: str, reason: str
+                  ) -> remediation_queue.Decision:
+    return remediation_queue.decide(client(s3), findings_bucket, approve, reject,
+                                    actor=reviewer, reason=reason)
+
+
+@task(name="re-redact-clip", task_run_name="re-redact {job.entry_id}")
+def re_redact_entry(job: RemediationJob) -> RemediationOutcome:
+    """One clip: render, upload, verify, record (the queue says verified/failed/stale)."""
+    return remediate(job)
