@@ -7,6 +7,7 @@ the right API: Prefect reads its settings when first imported.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +75,9 @@ def _run_scan(archive_url: str, *, findings_bucket: str, risk_threshold: float, 
                             risk_threshold=risk_threshold, force=force, clip_keys=keys,
                             endpoint_url=endpoint_url, gpus=gpus)
     runner = task_runner(dask_address, gpus=gpus)
+    # The local cluster's start/stop chatter (nannies, scheduler) is not the user's concern;
+    # its warnings about failing workers still show.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     return scan_archive.with_options(task_runner=runner)(params)
 
 
