@@ -76,7 +76,7 @@ def _run_scan(archive_url: str, *, findings_bucket: str, risk_threshold: float, 
                             endpoint_url=endpoint_url, gpus=gpus)
     runner = task_runner(dask_address, gpus=gpus)
     # The local cluster's start/stop chatter (nannies, scheduler) is not the user's concern;
-    # its warnings about failing workers still show.
+    # errors (a worker that dies mid-scan) still show.
     logging.getLogger("distributed").setLevel(logging.ERROR)
     return scan_archive.with_options(task_runner=runner)(params)
 
