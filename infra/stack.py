@@ -53,7 +53,11 @@ RECORD_NAME = "stack.json"
 GRPC_OFFSET = 10000
 # Internal SeaweedFS servers beside S3; each gets a free loopback port (and its gRPC partner).
 WEED_INTERNAL = ("master", "volume", "filer", "admin")
-STOP_GRACE_S = 10.0  # s a service gets to exit on SIGTERM before SIGKILL
+# Seconds a service gets to exit on SIGTERM before SIGKILL. weed stops S3 and the filer in
+# ~2 s, but its volume server can then wait indefinitely on a connection the filer left
+# mid-response (seen after ranged GETs); by then no S3 write can be in flight and everything
+# acknowledged is already in the volume files, so killing it loses nothing.
+STOP_GRACE_S = {"weed": 6.0, "prefect": 10.0}
 PREFECT_NUDGE_S = 4.0  # s before the Prefect server gets its second (forcing) signal
 
 # Popen handles of services this interpreter started: kept so they are not garbage collected
@@ -463,8 +467,10 @@ def _prefect_healthy(entry: dict[str, Any]) -> bool:
 def _alive(pid: int, marker: str) -> bool:
     """True if ``pid`` runs and its command line names ``marker`` (guards against pid reuse)."""
     proc = _CHILDREN.get(pid)
-    if proc is not None and proc.poll() is not None:
-        return False  # our own child, exited and now reaped
+    if proc is not None:
+        # Our own child: its pid cannot be reused before we reap it, and its cmdline reads
+        # empty while exec() is still under way, so poll() is the only reliable answer.
+        return proc.poll() is None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -477,7 +483,7 @@ def _alive(pid: int, marker: str) -> bool:
 
 
 def _stop(entry: dict[str, Any]) -> bool:
-    """SIGTERM the service's process group, wait up to STOP_GRACE_S, then SIGKILL it.
+    """SIGTERM the service's process group, wait up to its STOP_GRACE_S, then SIGKILL it.
 
     The Prefect server (uvicorn) waits for open client connections on the first signal and
     exits at once on the second, so it gets a second one after PREFECT_NUDGE_S.
@@ -489,7 +495,8 @@ def _stop(entry: dict[str, Any]) -> bool:
     started = time.monotonic()
     _signal_group(pid, signal.SIGTERM)
     nudged = entry["marker"] != "prefect"
-    while time.monotonic() - started < STOP_GRACE_S:
+    grace = STOP_GRACE_S.get(entry["marker"], 10.0)
+    while time.monotonic() - started < grace:
         _reap(pid)
         if not _alive(pid, entry["marker"]) and not _group_alive(pid):
             _note(entry, f"stopped by SIGTERM in {time.monotonic() - started:.1f} s")
@@ -504,7 +511,7 @@ def _stop(entry: dict[str, Any]) -> bool:
         if not _alive(pid, entry["marker"]):
             break
         time.sleep(0.1)
-    _note(entry, f"killed (SIGKILL) after {STOP_GRACE_S:.0f} s without exiting on SIGTERM")
+    _note(entry, f"killed after {grace:.0f} s without exiting on SIGTERM")
     return True
 
 
