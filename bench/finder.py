@@ -298,7 +298,6 @@ def speed_check() -> tuple[float, float, int]:
         for b in fb:
             img = apply(img, _expand(b, 0.12, img.shape), Recipe("gaussian_blur", 6))
         red.append(img)
-    red = _encode_roundtrip(red, 30.0, 23)
     buf = io.BytesIO()
     out = av.open(buf, "w", format="mp4")
     stream = out.add_stream("libx264", rate=30)

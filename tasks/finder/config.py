@@ -48,6 +48,8 @@ class FinderConfig:
     """A track survives this many frames without a detection (dropouts, missed scans)."""
     iou_min: float = 0.2
     """Minimum IoU to link a detection to a track."""
+    detect_every: int = 2
+    """CenterFace runs on every N-th scan (it costs more than everything else together)."""
     detect_side_px: int = 640
     """CenterFace runs on the frame downscaled to this longer side (px)."""
     face_threshold: float = 0.4

@@ -33,6 +33,13 @@ _CONFIRM_VIEWS = ((40.0, 1.0), (64.0, 0.6), (24.0, 1.0), (96.0, 0.6))
 _REDACTED = {"gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown", "blur"}
 
 
+def _inside(a: BoxXYWH, b: BoxXYWH) -> float:
+    """Share of box ``a``'s area that lies inside box ``b``."""
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return iw * ih / max(1.0, float(a[2] * a[3]))
+
+
 def _grow(box: BoxXYWH, frac: float, shape: tuple[int, ...]) -> BoxXYWH:
     """``box`` grown by ``frac`` of its size on each side, clipped to the frame."""
     x, y, w, h = box
@@ -145,7 +152,8 @@ class RedactionFinder:
         cfg = self.cfg
         self._rejected = [(b, until) for b, until in self._rejected if until >= index]
         dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
-        for face in self._faces(rgb):
+        run_detector = index % (cfg.scan_stride * cfg.detect_every) == 0
+        for face in (self._faces(rgb) if run_detector else []):
             coarse = _grow(face, 0.1, grey.shape)
             m0 = measure_region(grey, coarse, classify=False)
             if m0 is None or m0.kind not in _REDACTED:
@@ -164,8 +172,8 @@ class RedactionFinder:
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
         live_boxes = [t.predict(index) for t in self._live]
         for coarse, kinds in _merge(scan_frame(grey, cfg)):
-            if any(iou(coarse, d[0]) > 0.1 for d in dets):
-                continue
+            if any(_inside(coarse, d[0]) > 0.5 for d in dets):
+                continue  # part of a face the detector already found
             tracked = any(iou(coarse, b) > cfg.iou_min for b in live_boxes)
             if not tracked and any(iou(coarse, b) > 0.4 for b, _ in self._rejected):
                 continue  # measured as unredacted a moment ago: static scenery, skip it
@@ -258,17 +266,66 @@ class RedactionFinder:
         tracks = self._done
         self._done, self._live = [], []
         out = []
+        tracks = _merge_fragments([t for t in tracks if len(t.frames) >= 2],
+                                  self.cfg.max_gap_frames)
         for t in sorted(tracks, key=lambda t: t.frames[0]):
             span = t.last_frame - t.frames[0] + 1
             if span < self.cfg.min_track_frames or len(t.frames) < 3:
                 continue
             kind, _ = _track_kind(t)
-            if kind not in ("solid", "mosaic") and not t.faces:
+            if kind != "solid" and not t.faces:
                 continue
             if len(t.dropouts) > 0.5 * span:
                 continue  # mostly "unredacted": not a redaction that slipped, a false start
             out.append(_finding(len(out), t, self.cfg))
         return out
+
+
+def _same_face(a: Track, b: Track, max_gap: int) -> bool:
+    """Do two tracks follow one redaction (overlapping boxes where both exist, or one
+    picking up where the other stopped)?"""
+    lo, hi = max(a.frames[0], b.frames[0]), min(a.last_frame, b.last_frame)
+    if lo <= hi:
+        scores = []
+        for f in b.frames:
+            if lo <= f <= hi:
+                p, q = a.box_at(f), b.box_at(f)
+                iw = max(0, min(p[0] + p[2], q[0] + q[2]) - max(p[0], q[0]))
+                ih = max(0, min(p[1] + p[3], q[1] + q[3]) - max(p[1], q[1]))
+                scores.append(iw * ih / max(1, min(p[2] * p[3], q[2] * q[3])))
+        return bool(scores) and float(np.median(scores)) > 0.5
+    first, second = (a, b) if a.last_frame < b.frames[0] else (b, a)
+    if second.frames[0] - first.last_frame > max_gap:
+        return False
+    return iou(first.boxes[-1], second.boxes[0]) > 0.3
+
+
+def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
+    """Join tracks of one redaction that the scan split (parts of a mosaic, a lost frame)."""
+    merged: list[Track] = []
+    # Tracks the face detector saw come first: their boxes cover the face, not a fragment.
+    for t in sorted(tracks, key=lambda t: (-len(t.faces), -float(np.median(
+            [b[2] * b[3] for b in t.boxes])))):
+        for base in merged:
+            if _same_face(base, t, max_gap):
+                # Within the base's span its own boxes win; the fragment only extends it.
+                lo, hi = base.frames[0], base.last_frame
+                have = set(range(lo, hi + 1))
+                rows = sorted(
+                    [(f, b, m) for f, b, m in zip(base.frames, base.boxes, base.measures,
+                                                  strict=True)]
+                    + [(f, b, m) for f, b, m in zip(t.frames, t.boxes, t.measures, strict=True)
+                       if f not in have], key=lambda r: r[0])
+                base.frames = [r[0] for r in rows]
+                base.boxes = [r[1] for r in rows]
+                base.measures = [r[2] for r in rows]
+                base.dropouts = sorted(set(base.dropouts) | {
+                    d for d in t.dropouts if d not in have})
+                base.faces.extend(t.faces)
+                break
+        else:
+            merged.append(t)
+    return merged
 
 
 def _measured(t: Track) -> list[RegionMeasure]:

@@ -164,16 +164,23 @@ def _grid_axis(prof: np.ndarray) -> tuple[float, int, int]:
     n = prof.size
     total = float(prof.sum()) + 1e-6
     scores: dict[int, tuple[float, int]] = {}
+    pos = np.arange(n)
     for b in range(3, max(4, min(48, n // 2) + 1)):
-        sums = [float(prof[p::b].sum()) for p in range(b)]
+        sums = np.bincount(pos % b, weights=prof, minlength=b)
         p = int(np.argmax(sums))
-        scores[b] = (sums[p] / total, p)
+        scores[b] = (float(sums[p]) / total, p)
     if not scores:
         return 0.0, 0, 0
     top = max(c for c, _ in scores.values())
     # Divisors of the true period score as high as it; multiples score about half.
     bsel = max(b for b, (c, _) in scores.items() if c >= 0.85 * top)
     return top, bsel, scores[bsel][1]
+
+
+def _floored(prof: np.ndarray) -> np.ndarray:
+    """A column/row |difference| profile minus its median: the codec-noise floor off the
+    grid lines goes, small but consistent steps on them stay."""
+    return np.maximum(prof - float(np.median(prof)), 0.0) if prof.size else prof
 
 
 def _denoised_diff(g: np.ndarray, axis: int) -> np.ndarray:
@@ -187,8 +194,8 @@ def mosaic_period(g: np.ndarray) -> tuple[float, float]:
     For a block grid of period b every gradient sits on one phase of b, so the best phase
     holds nearly all of it (score ~1); natural detail spreads over all phases (~1/b).
     """
-    cx, bx, _ = _grid_axis(_denoised_diff(g, 1).mean(axis=0))
-    cy, by, _ = _grid_axis(_denoised_diff(g, 0).mean(axis=1))
+    cx, bx, _ = _grid_axis(_floored(np.abs(np.diff(g, axis=1)).mean(axis=0)))
+    cy, by, _ = _grid_axis(_floored(np.abs(np.diff(g, axis=0)).mean(axis=1)))
     if not bx or not by:
         return 0.0, 0.0
     if abs(bx - by) > 1 + 0.1 * max(bx, by):
@@ -263,6 +270,10 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
     cols = (x + w // 4 - x0, x + w - w // 4 - x0)
     nx0, nx1 = extent(1, bx, gx0, x, x + w, rows)
     ny0, ny1 = extent(0, by, gy0, y, y + h, cols)
+    # Flat surroundings (a wall) continue a mosaic's constant cells: stay near the coarse box.
+    reach_x, reach_y = bx + 4, by + 4
+    nx0, nx1 = max(nx0, x - reach_x), min(nx1, x + w + reach_x)
+    ny0, ny1 = max(ny0, y - reach_y), min(ny1, y + h + reach_y)
     if nx1 - nx0 < 0.5 * w or ny1 - ny0 < 0.5 * h:
         return box
     return (nx0, ny0, nx1 - nx0, ny1 - ny0)

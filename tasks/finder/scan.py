@@ -161,7 +161,8 @@ def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: n
     if max(w, h) > cfg.max_face_frac * min(fh, fw) * 1.6 or w > cfg.max_face_frac * min(fh, fw):
         return None
     aspect = h / w
-    if not 0.45 <= aspect <= 2.6:
+    # Heads are taller than wide; a flat patch much wider than tall is a shelf, a lens, a sign.
+    if not (0.7 if kind == "flat" else 0.45) <= aspect <= 2.6:
         return None
     if area / float(cw * ch) < 0.45:
         return None
