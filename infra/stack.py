@@ -58,6 +58,8 @@ WEED_INTERNAL = ("master", "volume", "filer", "admin")
 # mid-response (seen after ranged GETs); by then no S3 write can be in flight and everything
 # acknowledged is already in the volume files, so killing it loses nothing.
 STOP_GRACE_S = {"weed": 6.0, "prefect": 10.0}
+HEALTH_TIMEOUT_S = 3.0  # s one health request may take
+UNHEALTHY_PATIENCE_S = 10.0  # s a recorded, alive but unanswering service gets before replacing
 PREFECT_NUDGE_S = 4.0  # s before the Prefect server gets its second (forcing) signal
 
 # Popen handles of services this interpreter started: kept so they are not garbage collected
@@ -174,8 +176,10 @@ def up(
         weed = record.get("weed") if record else None
         prefect = record.get("prefect") if record else None
 
-        weed_ok = weed is not None and _weed_healthy(weed, access_key, secret_key)
-        prefect_ok = prefect is not None and _prefect_healthy(prefect)
+        weed_ok = weed is not None and _healthy_soon(
+            weed, lambda e: _weed_healthy(e, access_key, secret_key)
+        )
+        prefect_ok = prefect is not None and _healthy_soon(prefect, _prefect_healthy)
         for name, entry, ok, want in (
             ("SeaweedFS S3", weed, weed_ok, want_s3),
             ("Prefect", prefect, prefect_ok, want_prefect),
@@ -184,7 +188,7 @@ def up(
                 raise StackError(
                     f"{name} already runs on port {entry['port']}, not {want}; run down() first"
                 )
-        # A recorded process that is alive but unhealthy is stuck: replace it.
+        # A recorded process still unhealthy after UNHEALTHY_PATIENCE_S is stuck: replace it.
         if weed is not None and not weed_ok:
             _stop(weed)
         if prefect is not None and not prefect_ok:
@@ -210,7 +214,6 @@ def up(
                     lambda: _start_weed(root, _choose_port(None, None, None, True)),
                     retry=want_s3 is None,
                     deadline=deadline,
-                    root=root,
                     started=started,
                 )
             if not prefect_ok:
@@ -220,7 +223,6 @@ def up(
                     lambda: _start_prefect(root, _choose_port(None, None, None, False)),
                     retry=want_prefect is None,
                     deadline=deadline,
-                    root=root,
                     started=started,
                 )
         except BaseException:
@@ -373,6 +375,19 @@ def _find_executable(name: str, shipped_by: str) -> str:
     return found
 
 
+def _healthy_soon(entry: dict[str, Any], healthy: Callable[[dict[str, Any]], bool]) -> bool:
+    """Healthy now, or, if its process is alive (busy machine, still starting), within
+    UNHEALTHY_PATIENCE_S: a slow answer must not get a running service replaced."""
+    if healthy(entry):
+        return True
+    deadline = time.monotonic() + UNHEALTHY_PATIENCE_S
+    while _alive(entry["pid"], entry["marker"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        if healthy(entry):
+            return True
+    return False
+
+
 class _ExitedEarly(StackError):
     """The service process died before it answered its health check."""
 
@@ -387,7 +402,6 @@ def _settle(
     *,
     retry: bool,
     deadline: float,
-    root: Path,
     started: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Wait until ``entry`` is healthy. If it died early and its port was ours to choose (most
@@ -395,7 +409,7 @@ def _settle(
     on fresh random ports, up to START_ATTEMPTS times."""
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
-            _wait_healthy(entry, functools.partial(healthy, entry), deadline, root)
+            _wait_healthy(entry, functools.partial(healthy, entry), deadline)
             return entry
         except _ExitedEarly:
             if not retry or attempt == START_ATTEMPTS:
@@ -405,9 +419,7 @@ def _settle(
     raise AssertionError("unreachable")
 
 
-def _wait_healthy(
-    entry: dict[str, Any], healthy: Callable[[], bool], deadline: float, root: Path
-) -> None:
+def _wait_healthy(entry: dict[str, Any], healthy: Callable[[], bool], deadline: float) -> None:
     """Poll ``healthy`` until the deadline; fail early when the process has exited."""
     log = Path(entry["log"])
     delay = 0.1
@@ -441,7 +453,7 @@ def _weed_healthy(entry: dict[str, Any], access_key: str, secret_key: str) -> bo
         region_name=REGION,
         config=Config(
             connect_timeout=1,
-            read_timeout=3,
+            read_timeout=HEALTH_TIMEOUT_S,
             retries={"max_attempts": 1, "mode": "standard"},
             s3={"addressing_style": "path"},
         ),
@@ -458,7 +470,7 @@ def _prefect_healthy(entry: dict[str, Any]) -> bool:
     if not _alive(entry["pid"], entry["marker"]):
         return False
     try:
-        with urllib.request.urlopen(f"{entry['api_url']}/health", timeout=3) as resp:
+        with urllib.request.urlopen(f"{entry['api_url']}/health", timeout=HEALTH_TIMEOUT_S) as resp:
             return resp.status == 200 and resp.read().strip() == b"true"
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -3,6 +3,7 @@ process that exits, as `veilscan up` does) and the Dask cluster factory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -180,6 +181,25 @@ def test_up_replaces_a_dead_service_and_keeps_the_data(own_stack: Path) -> None:
     assert after.prefect_pid == before.prefect_pid  # the healthy one is left alone
     body = _s3(after).get_object(Bucket="probe", Key="k")["Body"].read()
     assert body == b"kept across restarts"
+
+
+@pytest.mark.integration
+def test_up_replaces_a_hung_service_after_some_patience(
+    own_stack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = embedded.up(own_stack)
+    monkeypatch.setattr(embedded, "UNHEALTHY_PATIENCE_S", 1.0)
+    monkeypatch.setattr(embedded, "HEALTH_TIMEOUT_S", 0.5)
+    monkeypatch.setitem(embedded.STOP_GRACE_S, "weed", 1.0)
+    os.kill(before.weed_pid, signal.SIGSTOP)  # alive, but answers nothing
+    try:
+        after = embedded.up(own_stack)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(before.weed_pid, signal.SIGCONT)
+    assert after.weed_pid != before.weed_pid and not after.reused
+    assert not _pid_alive(before.weed_pid)  # the hung one was killed, not left beside it
+    assert _s3(after).get_object(Bucket="probe", Key="k")["Body"].read() == b"kept across restarts"
 
 
 @pytest.mark.integration
