@@ -24,24 +24,15 @@ SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The real embedded stack, with this process's env and Prefect settings pointed at it."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     from veilscan.infra import stack as embedded
 
     info = embedded.up(tmp_path_factory.mktemp("stack-state"))
-    env = embedded.env_for(info)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     try:
-        with temporary_settings(updates={PREFECT_API_URL: info.prefect_api_url}):
+        # activate() also flushes Prefect's queued events before the server goes away.
+        with embedded.activate(info):
             yield info
     finally:
         embedded.down(info.state_dir)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="session")
