@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.3"
+DETECTOR_VERSION = "finder-0.4"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 
@@ -52,7 +52,9 @@ class FinderConfig:
     """CenterFace runs on every N-th scan (it costs more than everything else together)."""
     detect_side_px: int = 640
     """CenterFace runs on the frame downscaled to this longer side (px)."""
-    face_threshold: float = 0.4
+    coarse_side_px: int = 256
+    """Second CenterFace pass at this longer side (px), for heavily blurred large faces."""
+    face_threshold: float = 0.3
     """CenterFace score for a face (blurred faces score lower than clear ones)."""
     confirm_frames: int = 6
     """Most frames per track on which CenterFace is tried (stops at the first face)."""

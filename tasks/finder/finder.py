@@ -86,12 +86,15 @@ class RedactionFinder:
         self.cfg = config or FinderConfig()
         self._live: list[Track] = []
         self._done: list[Track] = []
-        self._buffer: deque[tuple[int, np.ndarray, np.ndarray]] = deque(
+        # Recent greyscale frames (not RGB: a 4K frame is 25 MB) for gap and dropout checks.
+        self._buffer: deque[tuple[int, np.ndarray]] = deque(
             maxlen=self.cfg.max_gap_frames + self.cfg.scan_stride + 2)
         self._next_id = 0
         self._last_index = -1
         self._slack = 10
         self._rejected: list[tuple[BoxXYWH, int]] = []
+        self._clear_faces: list[BoxXYWH] = []
+        """Faces the detector saw unredacted at its last run."""
         """Regions recently measured as not redacted, with the frame until which to skip them."""
 
     def add_frame(self, index: int, rgb: np.ndarray) -> None:
@@ -103,7 +106,7 @@ class RedactionFinder:
             # One scan cell plus the smoothing windows: how far a coarse box may be off (px).
             self._slack = max(6, self.cfg.min_face_px // 4) + 4
         self._last_index = index
-        self._buffer.append((index, grey, rgb))
+        self._buffer.append((index, grey))
         cfg = self.cfg
         if index % cfg.scan_stride == 0:
             self._scan(index, grey, rgb)
@@ -118,7 +121,7 @@ class RedactionFinder:
     def _close(self, track: Track) -> None:
         """End a track, extending it over the unscanned frames right after its last detection."""
         kind = track.measures[-1].kind
-        for fi, grey, _ in self._buffer:
+        for fi, grey in self._buffer:
             if track.last_frame < fi < track.last_frame + self.cfg.scan_stride:
                 box = track.predict(fi)
                 if looks_clear(grey, box, kind):
@@ -130,14 +133,19 @@ class RedactionFinder:
         """CenterFace over the whole frame (downscaled): faces, redacted or not, frame px."""
         cfg = self.cfg
         fh, fw = rgb.shape[:2]
-        f = min(1.0, cfg.detect_side_px / max(fh, fw))
-        small = rgb if f == 1.0 else cv2.resize(rgb, None, fx=f, fy=f,
-                                                interpolation=cv2.INTER_AREA)
-        out = []
-        for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
-            box = (int(x / f), int(y / f), int(w / f), int(h / f))
-            if box[2] >= 0.8 * cfg.min_face_px:
-                out.append(box)
+        out: list[BoxXYWH] = []
+        # A second, coarser pass: a heavy blur shrinks to a sharp-looking small face.
+        sides = [cfg.detect_side_px]
+        if max(fh, fw) > 1.5 * cfg.coarse_side_px:
+            sides.append(cfg.coarse_side_px)
+        for side in sides:
+            f = min(1.0, side / max(fh, fw))
+            small = rgb if f == 1.0 else cv2.resize(rgb, None, fx=f, fy=f,
+                                                    interpolation=cv2.INTER_AREA)
+            for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
+                box = (int(x / f), int(y / f), int(w / f), int(h / f))
+                if box[2] >= 0.8 * cfg.min_face_px and all(iou(box, b) < 0.3 for b in out):
+                    out.append(box)
         return out
 
     def _scan(self, index: int, grey: np.ndarray, rgb: np.ndarray) -> None:
@@ -153,9 +161,13 @@ class RedactionFinder:
         self._rejected = [(b, until) for b, until in self._rejected if until >= index]
         dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
         run_detector = index % (cfg.scan_stride * cfg.detect_every) == 0
+        if run_detector:
+            self._clear_faces = []
         for face in (self._faces(rgb) if run_detector else []):
             coarse = _grow(face, 0.1, grey.shape)
             m0 = measure_region(grey, coarse, classify=False)
+            if m0 is not None and m0.kind == "clear":
+                self._clear_faces.append(face)
             if m0 is None or m0.kind not in _REDACTED:
                 continue
             slack = max(self._slack, int(0.25 * face[2]))
@@ -174,6 +186,8 @@ class RedactionFinder:
         for coarse, kinds in _merge(scan_frame(grey, cfg)):
             if any(_inside(coarse, d[0]) > 0.5 for d in dets):
                 continue  # part of a face the detector already found
+            if "flat" in kinds and any(_inside(coarse, f) > 0.5 for f in self._clear_faces):
+                continue  # a smooth patch of skin on a face in plain view
             tracked = any(iou(coarse, b) > cfg.iou_min for b in live_boxes)
             if not tracked and any(iou(coarse, b) > 0.4 for b, _ in self._rejected):
                 continue  # measured as unredacted a moment ago: static scenery, skip it
@@ -202,7 +216,7 @@ class RedactionFinder:
             track = Track(self._next_id, coarse=box)
             self._next_id += 1
             # The redaction may have started on an unscanned frame just before this one.
-            for fi, g_prev, _ in self._buffer:
+            for fi, g_prev in self._buffer:
                 if index - cfg.scan_stride < fi < index and not looks_clear(g_prev, box, m.kind):
                     track.add(fi, box, m)
             track.add(index, box, m)
@@ -246,7 +260,7 @@ class RedactionFinder:
         f0, b0 = track.last_frame, np.array(track.boxes[-1], float)
         b1 = np.array(box, float)
         kind = track.measures[-1].kind
-        for fi, grey, _ in self._buffer:
+        for fi, grey in self._buffer:
             if not f0 < fi < index:
                 continue
             a = (fi - f0) / (index - f0)

@@ -297,7 +297,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     mid = _middle(g)  # an elliptical fill leaves the box corners unfilled
     p10, p90 = np.percentile(mid, (10, 90))
     fill = float(np.median(mid))
-    if (p90 - p10) < 6.0 and _energy(mid) < 2.0 and float(np.mean(np.abs(g - fill) < 5)) > 0.7:
+    # An editor's fill is one colour (codec noise aside); skin and walls shade across it.
+    if (p90 - p10) < 5.0 and _energy(mid) < 2.0 and float(np.mean(np.abs(g - fill) < 3)) > 0.7:
         if _fill_contrast(grey, box, fill) < 0.6 or not _fill_shaped(grey, box, fill):
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
@@ -370,10 +371,17 @@ def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
     e1 = cv2.boxFilter(bx * bx + by * by, -1, (5, 5))
     struct = e1 > 6.0
     sharp = struct & (e0 > 2.2 * e1)
-    n = int(struct.sum())
+    # The share is judged inside the inscribed ellipse: an oval redaction leaves the box
+    # corners (hair, background) unredacted.
+    oval = np.zeros(struct.shape, np.uint8)
+    hh, ww = struct.shape
+    cv2.ellipse(oval, (ww // 2, hh // 2), (max(1, int(ww * 0.45)), max(1, int(hh * 0.45))),
+                0, 0, 360, 1, -1)
+    oval_b = oval.astype(bool)
+    n = int((struct & oval_b).sum())
     if n < 20:
         return 0.0, None
-    share = float(sharp.sum()) / n
+    share = float((sharp & oval_b).sum()) / n
     if not sharp.any():
         return share, None
     near = cv2.dilate(sharp.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
