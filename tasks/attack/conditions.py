@@ -28,9 +28,9 @@ BANDS: dict[str, tuple[float, float]] = {
 face, an eye bar, the upper part (eyes and brow) or the lower part (nose and mouth)."""
 
 
-FACE_FRACTION = 0.75
-"""Share of a tight crop's width that is face (cheek to cheek) in ORL-style crops, which also
-hold hair and background. The finder reports the face box, so features use this width."""
+FACE_FRACTION = 1.0
+"""Share of a crop's width that is face. Calibration crops are cut to the face box
+(``faces.ORL_FACE_BOX``), so 1; kept as a field for crops with margins."""
 
 
 @dataclass(frozen=True)

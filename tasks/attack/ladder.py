@@ -50,7 +50,7 @@ class LadderRow:
 
 
 def face_crop(path: Path) -> tuple[np.ndarray, float]:
-    """An ORL-like grey crop around the one detected face, and the face's width (px)."""
+    """The grey face box of the one detected face (dlib's detector), and its width (px)."""
     import dlib
 
     grey = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
@@ -59,9 +59,7 @@ def face_crop(path: Path) -> tuple[np.ndarray, float]:
         raise ValueError(f"no face found in {path}")
     d = max(dets, key=lambda r: r.width())
     w = d.width()
-    x0, x1 = int(d.left() - 0.2 * w), int(d.right() + 0.2 * w)
-    y0 = int(d.top() - 0.35 * w)
-    y1 = y0 + int(round((x1 - x0) * 112 / 92))
+    x0, x1, y0, y1 = d.left(), d.right() + 1, d.top(), d.bottom() + 1
     h_img, w_img = grey.shape
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w_img, x1), min(h_img, y1)
     return grey[y0:y1, x0:x1].copy(), float(w)
