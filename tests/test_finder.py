@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+from veilscan.catalog.clip_result import box_sigma
 from veilscan.tasks.finder import (
     DETECTOR_VERSION,
     FinderConfig,
@@ -127,3 +128,26 @@ def test_frames_must_come_in_order():
     with pytest.raises(ValueError):
         finder.add_frame(0, frame)
     assert finder.finish() == []
+
+
+_BLURS = {"gaussian_blur", "box_blur", "motion_blur", "unknown"}
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [Recipe("box_blur", 11.0),
+     pytest.param(Recipe("motion_blur", 15.0), marks=pytest.mark.xfail(
+         strict=True, reason="known gap: a streak on this small synthetic head is not found "
+                             "(bench motion_blur recall ~0.5)")),
+     Recipe("gaussian_blur", 5.0, shape="ellipse", feather_px=4.0)],
+    ids=["box", "motion", "oval-feathered"],
+)
+def test_other_blurs_are_found_as_blurs(recipe):
+    # Box and motion kernels are found and sized as an equivalent Gaussian sigma; telling
+    # them from a Gaussian is not reliable yet (see docs/BENCHMARKS.md), so only the family
+    # and the strength are checked here.
+    frames, truth = make_clip(recipe, face_w=130)
+    t = _one_track(frames, truth)
+    assert t.redaction_type in _BLURS
+    sigma = box_sigma(recipe.strength) if recipe.method != "gaussian_blur" else recipe.strength
+    assert 0.4 * sigma <= t.strength_px <= 1.8 * sigma
