@@ -24,6 +24,7 @@ from veilscan.tasks.finder.measure import (
     looks_clear,
     measure_region,
     refine_mosaic_box,
+    ring_sharp_share,
 )
 from veilscan.tasks.finder.scan import Candidate, refine_box, scan_frame
 from veilscan.tasks.finder.tracking import BoxXYWH, Track, assign, iou
@@ -142,9 +143,16 @@ class RedactionFinder:
             f = min(1.0, side / max(fh, fw))
             small = rgb if f == 1.0 else cv2.resize(rgb, None, fx=f, fy=f,
                                                     interpolation=cv2.INTER_AREA)
-            for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
+            coarse = side != cfg.detect_side_px
+            thr = max(cfg.face_threshold, 0.5) if coarse else cfg.face_threshold
+            for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), thr):
                 box = (int(x / f), int(y / f), int(w / f), int(h / f))
-                if box[2] >= 0.8 * cfg.min_face_px and all(iou(box, b) < 0.3 for b in out):
+                if coarse and box[2] > 0.5 * fw:
+                    continue  # head and shoulders merged into one "face"
+                # The coarse pass must not swallow a face the fine pass found (head and
+                # shoulders read as one big face at low resolution).
+                if box[2] >= 0.8 * cfg.min_face_px and all(
+                        iou(box, b) < 0.3 and _inside(b, box) < 0.5 for b in out):
                     out.append(box)
         return out
 
@@ -179,6 +187,8 @@ class RedactionFinder:
                 box = coarse
             if m is None or m.kind not in _REDACTED:
                 continue
+            if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.33:
+                continue  # the whole picture around it is as soft: shake or defocus
             dets.append((box, m, True))
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
@@ -194,7 +204,12 @@ class RedactionFinder:
             box = (refine_mosaic_box(grey, coarse, self._slack) if "mosaic" in kinds
                    else refine_box(grey, coarse, cfg, self._slack))
             m = measure_region(grey, box, classify=False)
-            if m is None or m.kind not in _REDACTED or min(box[2], box[3]) < 0.8 * cfg.min_face_px:
+            too_small = min(box[2], box[3]) < 0.8 * cfg.min_face_px
+            # A flat patch against the frame edge is a letterbox bar or a dark corner.
+            on_edge = m is not None and m.kind == "solid" and (
+                box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1
+                or box[1] + box[3] >= grey.shape[0] - 1 or box[2] < 1.2 * cfg.min_face_px)
+            if m is None or m.kind not in _REDACTED or too_small or on_edge:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))

@@ -502,3 +502,31 @@ def _on_off_grid(g: np.ndarray, block: float) -> float:
             return 0.0
         worst = min(worst, sums[p] / off_mean)
     return float(worst)
+
+
+def ring_sharp_share(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Share of structured pixels that are sharp in a ring around ``box`` (outside it).
+
+    A redaction sits in an otherwise sharp picture; a face that looks blurred because the
+    whole frame is (camera shake, defocus) has an equally soft surround.
+    """
+    x, y, w, h = box
+    fh, fw = grey.shape
+    m = max(8, int(0.3 * max(w, h)))
+    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(fw, x + w + m), min(fh, y + h + m)
+    g = grey[y0:y1, x0:x1].astype(np.float32)
+    f = min(1.0, 400.0 / max(g.shape))
+    if f < 1.0:
+        g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    gx, gy = np.diff(g, axis=1)[:-1, :], np.diff(g, axis=0)[:, :-1]
+    e0 = cv2.boxFilter(gx * gx + gy * gy, -1, (5, 5))
+    gb = cv2.GaussianBlur(g, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
+    bx, by = np.diff(gb, axis=1)[:-1, :], np.diff(gb, axis=0)[:, :-1]
+    e1 = cv2.boxFilter(bx * bx + by * by, -1, (5, 5))
+    struct = e1 > 6.0
+    sharp = struct & (e0 > 2.2 * e1)
+    outside = np.ones(struct.shape, bool)
+    ix0, iy0 = int((x - x0) * f), int((y - y0) * f)
+    outside[iy0:iy0 + int(h * f), ix0:ix0 + int(w * f)] = False
+    n = int((struct & outside).sum())
+    return float((sharp & outside).sum()) / n if n >= 20 else 0.0
