@@ -171,7 +171,10 @@ class RedactionFinder:
         run_detector = index % (cfg.scan_stride * cfg.detect_every) == 0
         if run_detector:
             self._clear_faces = []
+        max_w = cfg.max_face_frac * min(grey.shape)
         for face in (self._faces(rgb) if run_detector else []):
+            if face[2] > max_w:
+                continue  # a close-up filling the frame: too big to tell from shake or defocus
             coarse = _grow(face, 0.1, grey.shape)
             m0 = measure_region(grey, coarse, classify=False)
             if m0 is not None and m0.kind == "clear":
@@ -187,7 +190,7 @@ class RedactionFinder:
                 box = coarse
             if m is None or m.kind not in _REDACTED:
                 continue
-            if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.33:
+            if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.2:
                 continue  # the whole picture around it is as soft: shake or defocus
             dets.append((box, m, True))
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
