@@ -144,8 +144,7 @@ class RedactionFinder:
             small = rgb if f == 1.0 else cv2.resize(rgb, None, fx=f, fy=f,
                                                     interpolation=cv2.INTER_AREA)
             coarse = side != cfg.detect_side_px
-            thr = max(cfg.face_threshold, 0.5) if coarse else cfg.face_threshold
-            for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), thr):
+            for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
                 box = (int(x / f), int(y / f), int(w / f), int(h / f))
                 if coarse and box[2] > 0.5 * fw:
                     continue  # head and shoulders merged into one "face"
