@@ -12,6 +12,7 @@ client: boto3 clients are not picklable).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections import OrderedDict
@@ -80,8 +81,12 @@ class S3Settings:
         return cls(info.s3_endpoint, info.access_key, info.secret_key, info.region)
 
 
+@functools.lru_cache(maxsize=8)
 def client(settings: S3Settings) -> Any:
-    """A boto3 S3 client for these settings.
+    """A boto3 S3 client for these settings, one per process and settings.
+
+    Building a client loads botocore's service models (~0.2 s), which per clip task cost
+    more than reading the clip; boto3 clients are thread-safe once built, so it is cached.
 
     Path-style addressing for custom endpoints (SeaweedFS/MinIO have no per-bucket DNS);
     bounded timeouts and standard retries; checksums only where the API requires them, since
