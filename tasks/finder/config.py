@@ -44,7 +44,7 @@ class FinderConfig:
     """Mosaic: mean |dx| a pixel's window needs before the pair test counts."""
     min_track_frames: int = 5
     """Tracks shorter than this are dropped (a redaction persists; noise flickers)."""
-    max_gap_frames: int = 8
+    max_gap_frames: int = 14
     """A track survives this many frames without a detection (dropouts, missed scans)."""
     iou_min: float = 0.2
     """Minimum IoU to link a detection to a track."""

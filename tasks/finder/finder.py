@@ -328,7 +328,8 @@ def _same_face(a: Track, b: Track, max_gap: int) -> bool:
     first, second = (a, b) if a.last_frame < b.frames[0] else (b, a)
     if second.frames[0] - first.last_frame > max_gap:
         return False
-    return iou(first.boxes[-1], second.boxes[0]) > 0.3
+    p, q = first.boxes[-1], second.boxes[0]
+    return iou(p, q) > 0.3 or max(_inside(p, q), _inside(q, p)) > 0.6
 
 
 def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:

@@ -92,7 +92,9 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int,
             size = max(pred[2], pred[3], 1)
             dist = np.hypot(pred[0] + pred[2] / 2 - b[0] - b[2] / 2,
                             pred[1] + pred[3] / 2 - b[1] - b[3] / 2) / size
-            similar = 0.6 < (b[2] * b[3]) / max(1, pred[2] * pred[3]) < 1.67
+            ratio = (b[2] * b[3]) / max(1, pred[2] * pred[3])
+            # Heads approach and recede: allow a bigger size change when the centres agree.
+            similar = (0.6 < ratio < 1.67) or (dist < 0.4 and 0.35 < ratio < 2.9)
             if similar and dist < 0.75:
                 c = min(c, limit * (0.5 + 0.5 * dist / 0.75))
             cost[i, j] = c
