@@ -3,9 +3,11 @@
 ``risk_score`` is the probability that the calibrated attacker (the best of naive, parrot,
 restoration and multi-frame recognition, see ``veilscan.tasks.attack``) names the person
 rank-1 in a gallery of ``gallery_size`` identities, one clear photo each. The model is a
-logistic regression per redaction type over features the finder reports, with signs
-constrained so that risk never rises with a stronger redaction and never falls with more
-frames. Parameters live in ``risk_model.json`` beside this module, with a version that the
+"noisy OR" of two logistic terms over features the finder reports: the redacted part leaks
+(per redaction type: cells across the face, frames) or the part the redaction leaves
+uncovered identifies on its own (share uncovered). Signs are constrained so that risk never
+rises with a stronger redaction, never falls with more frames or less coverage.
+Parameters live in ``risk_model.json`` beside this module, with a version that the
 scan ledger records; ``veilscan calibrate`` re-fits them.
 
 This module is dependency-light (numpy only) so scan-time scoring stays cheap.
@@ -29,7 +31,9 @@ MODEL_TYPES: tuple[str, ...] = ("gaussian_blur", "box_blur", "motion_blur", "mos
 """Redaction types with their own parameters; ``unknown`` borrows the riskiest blur's."""
 
 PER_TYPE_FEATURES: tuple[str, ...] = ("intercept", "log_cells", "log_frames")
-SHARED_FEATURES: tuple[str, ...] = ("uncovered", "residual_detail")
+SHARED_FEATURES: tuple[str, ...] = ("visible_intercept", "uncovered", "residual_detail")
+"""``visible_intercept`` + ``uncovered`` * (1 - coverage) is the logit that the uncovered part
+alone identifies; ``residual_detail`` adds to the redacted part's logit."""
 NONNEGATIVE: frozenset[str] = frozenset({"log_cells", "log_frames", "uncovered", "residual_detail"})
 """Coefficients constrained >= 0: the monotonicity the risk score promises."""
 
@@ -101,15 +105,19 @@ class RiskModel:
         )
 
     def logit(self, f: Features) -> float:
+        """Logit that the redacted part leaks enough to identify."""
         p = self.params_for(f.redaction_type)
         z = p["intercept"] + p["log_cells"] * f.log_cells + p["log_frames"] * f.log_frames
-        s = self.shared
-        return z + s["uncovered"] * f.uncovered + s["residual_detail"] * f.residual_detail
+        return z + self.shared["residual_detail"] * f.residual_detail
+
+    def visible_logit(self, f: Features) -> float:
+        """Logit that the uncovered part of the face identifies on its own."""
+        return self.shared["visible_intercept"] + self.shared["uncovered"] * f.uncovered
 
     def predict(self, f: Features) -> float:
-        """Probability of rank-1 identification, in [0, 1]."""
-        z = self.logit(f)
-        return float(1.0 / (1.0 + math.exp(-z))) if z > -700 else 0.0
+        """Probability of rank-1 identification, in [0, 1] (noisy OR of the two parts)."""
+        leak, visible = _sigmoid(self.logit(f)), _sigmoid(self.visible_logit(f))
+        return float(1.0 - (1.0 - leak) * (1.0 - visible))
 
     def predict_many(self, feats: list[Features]) -> np.ndarray:
         return np.array([self.predict(f) for f in feats], dtype=float)
@@ -128,6 +136,8 @@ class RiskModel:
                 "log_cells": "log2(1 + effective cells across the face)",
                 "log_frames": "log2(frame_count)",
                 "uncovered": "1 - coverage",
+                "form": "1 - (1 - sigmoid(a_t + b_t*log_cells + c_t*log_frames + r*residual))"
+                        " * (1 - sigmoid(visible_intercept + uncovered*(1 - coverage)))",
                 "residual_detail": "finder's residual high-frequency detail, 0..1",
             },
             "per_type": self.per_type,
@@ -148,8 +158,8 @@ class RiskModel:
                 if v[k] < 0:
                     raise ValueError(f"risk model {t}.{k} = {v[k]} breaks monotonicity (< 0)")
         shared = {k: float(d["shared"][k]) for k in SHARED_FEATURES}
-        if min(shared.values()) < 0:
-            raise ValueError(f"risk model shared coefficients must be >= 0: {shared}")
+        if min(shared["uncovered"], shared["residual_detail"]) < 0:
+            raise ValueError(f"risk model shared slopes must be >= 0: {shared}")
         return cls(
             version=str(d["version"]),
             per_type=per_type,
@@ -159,6 +169,13 @@ class RiskModel:
             provisional=bool(d.get("provisional", False)),
             meta=dict(d.get("meta", {})),
         )
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z) if z > -700 else 0.0
+    return e / (1.0 + e)
 
 
 def load_model(path: Path | None = None) -> RiskModel:

@@ -71,9 +71,9 @@ def _synthetic_obs(rng: np.random.Generator) -> list[Observation]:
                 for cov in (1.0, 0.3):
                     f = Features.of(t, 92 / (2 * cells) if t != "mosaic" else 92 / cells, 92,
                                     frames, cov)
-                    z = -3 + (1.2 * f.log_cells if t != "solid" else 0) + 0.2 * f.log_frames \
-                        + 4 * f.uncovered
-                    p = 1 / (1 + np.exp(-z))
+                    z = -3 + (1.2 * f.log_cells if t != "solid" else 0) + 0.2 * f.log_frames
+                    v = -4 + 6 * f.uncovered
+                    p = 1 - (1 - 1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-v)))
                     obs.append(Observation(f, int(rng.binomial(40, p)), 40))
     return obs
 
@@ -85,7 +85,8 @@ def test_fit_recovers_a_monotone_truth_and_keeps_its_signs():
         assert m.per_type[t]["log_cells"] == pytest.approx(1.2, abs=0.35)
         assert m.per_type[t]["log_frames"] >= 0
     assert m.per_type["solid"]["log_cells"] == 0
-    assert m.shared["uncovered"] == pytest.approx(4.0, abs=1.0)
+    assert m.shared["uncovered"] == pytest.approx(6.0, abs=1.5)
+    assert m.shared["visible_intercept"] == pytest.approx(-4.0, abs=1.5)
 
 
 def test_fit_never_learns_a_negative_slope_from_inverted_data():

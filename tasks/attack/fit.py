@@ -1,7 +1,8 @@
-"""Fit the monotone logistic risk model to measured attack success (binomial likelihood).
+"""Fit the monotone noisy-OR logistic risk model to measured attack success (binomial likelihood).
 
-Per-type intercept and slopes on log-cells and log-frames, shared slope on the uncovered
-share; every slope is bounded >= 0 (L-BFGS-B), so the fitted model can never say a stronger
+Per-type intercept and slopes on log-cells and log-frames for the redacted part, a shared
+intercept and slope on the uncovered share for the visible part, combined as a noisy OR;
+every slope is bounded >= 0 (L-BFGS-B), so the fitted model can never say a stronger
 redaction is riskier or that more frames are safer. A small ridge keeps types with few
 conditions sane. ``residual_detail`` is not varied by the calibration grid, so its weight
 stays 0 (documented in docs/CALIBRATION.md).
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import expit
 
 from veilscan.catalog.risk_model import MODEL_TYPES, Features, RiskModel
 
@@ -29,24 +31,31 @@ class Observation:
     trials: int
 
 
-def _design(obs: list[Observation]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _design(obs: list[Observation]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n_t = len(MODEL_TYPES)
-    x = np.zeros((len(obs), 3 * n_t + 1))
+    x = np.zeros((len(obs), 3 * n_t))
+    u = np.zeros(len(obs))
     for i, o in enumerate(obs):
         f = o.features
         name = f.redaction_type if f.redaction_type in MODEL_TYPES else "gaussian_blur"
         t = MODEL_TYPES.index(name)
         x[i, 3 * t:3 * t + 3] = (1.0, f.log_cells, f.log_frames)
-        x[i, -1] = f.uncovered
+        u[i] = f.uncovered
     k = np.array([o.hits for o in obs], float)
     n = np.array([o.trials for o in obs], float)
-    return x, k, n
+    return x, u, k, n
+
+
+def _predict(w: np.ndarray, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    leak = expit(x @ w[:-2])
+    visible = expit(w[-2] + w[-1] * u)
+    return 1.0 - (1.0 - leak) * (1.0 - visible)
 
 
 def fit_model(obs: list[Observation], *, version: str, gallery_size: int, dropout_risk: float,
               ridge: float = 0.05, meta: dict | None = None) -> RiskModel:
-    """Maximum-likelihood monotone logistic fit over the observations."""
-    x, k, n = _design(obs)
+    """Maximum-likelihood monotone noisy-OR fit over the observations (see risk_model.py)."""
+    x, u, k, n = _design(obs)
     n_t = len(MODEL_TYPES)
     present = {MODEL_TYPES.index(o.features.redaction_type) for o in obs
                if o.features.redaction_type in MODEL_TYPES}
@@ -57,22 +66,25 @@ def fit_model(obs: list[Observation], *, version: str, gallery_size: int, dropou
         # face always scores higher, never ties.
         bounds += [(-12.0, 12.0), (0.0, 0.0) if solid else (MIN_CELLS_SLOPE, 10.0),
                    (0.0, 0.0 if solid else 5.0)]
-    bounds.append((0.0, 20.0))
-    penal = np.ones(x.shape[1])
-    penal[0::3][:n_t] = 0.01  # intercepts: barely penalised
+    # Visible part: intercept, slope on the uncovered share. With nothing uncovered it may
+    # add at most chance (1 / gallery_size), so a full solid fill stays near zero.
+    chance_logit = float(np.log(1.0 / max(1, gallery_size - 1)))
+    bounds += [(-12.0, chance_logit), (0.0, 30.0)]
+    penal = np.ones(x.shape[1] + 2)
+    penal[0:3 * n_t:3] = 0.01  # intercepts: barely penalised
+    penal[-2:] = 0.01
 
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        z = x @ w
-        # Binomial negative log-likelihood, written stably.
-        nll = np.sum(n * np.logaddexp(0.0, z) - k * z)
-        p = 1.0 / (1.0 + np.exp(-z))
-        grad = x.T @ (n * p - k) + 2 * ridge * penal * w
-        return float(nll + ridge * np.sum(penal * w * w)), grad
+    def loss(w: np.ndarray) -> float:
+        p = np.clip(_predict(w, x, u), 1e-9, 1 - 1e-9)
+        nll = -np.sum(k * np.log(p) + (n - k) * np.log1p(-p))
+        return float(nll + ridge * np.sum(penal * w * w))
 
-    w0 = np.zeros(x.shape[1])
-    w0[0::3][:n_t] = -2.0
-    w0[1::3][:n_t] = 0.5
-    res = minimize(loss, w0, jac=True, method="L-BFGS-B", bounds=bounds)
+    w0 = np.zeros(x.shape[1] + 2)
+    w0[0:3 * n_t:3] = -2.0
+    w0[1:3 * n_t:3] = 0.5
+    w0[-2:] = (-4.0, 5.0)
+    w0 = np.clip(w0, [b[0] for b in bounds], [b[1] for b in bounds])
+    res = minimize(loss, w0, method="L-BFGS-B", bounds=bounds)
     w = res.x
     per_type = {}
     for t, name in enumerate(MODEL_TYPES):
@@ -84,12 +96,12 @@ def fit_model(obs: list[Observation], *, version: str, gallery_size: int, dropou
     for name, v in per_type.items():
         if np.isnan(v["intercept"]):
             per_type[name] = dict(max(fitted, key=lambda p: p["intercept"] + 4 * p["log_cells"]))
-    shared = {"uncovered": float(w[-1]), "residual_detail": 0.0}
     for v in per_type.values():
         for key in v:
             v[key] = round(float(v[key]), 4)
-    return RiskModel(version=version, per_type=per_type, shared={k: round(v, 4) for k, v in
-                     shared.items()}, gallery_size=gallery_size,
-                     dropout_risk=round(float(dropout_risk), 4), provisional=False,
-                     meta={**(meta or {}), "fit_converged": bool(res.success),
-                           "fit_nll": round(float(res.fun), 3)})
+    shared = {"visible_intercept": round(float(w[-2]), 4), "uncovered": round(float(w[-1]), 4),
+              "residual_detail": 0.0}
+    return RiskModel(version=version, per_type=per_type, shared=shared,
+                     gallery_size=gallery_size, dropout_risk=round(float(dropout_risk), 4),
+                     provisional=False, meta={**(meta or {}), "fit_converged": bool(res.success),
+                                              "fit_nll": round(float(res.fun), 3)})
