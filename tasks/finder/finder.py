@@ -198,7 +198,7 @@ class RedactionFinder:
         for coarse, kinds in _merge(scan_frame(grey, cfg)):
             if any(_inside(coarse, d[0]) > 0.5 for d in dets):
                 continue  # part of a face the detector already found
-            if "flat" in kinds and any(_inside(coarse, f) > 0.5 for f in self._clear_faces):
+            if any(_inside(coarse, f) > 0.5 for f in self._clear_faces):
                 continue  # a smooth patch of skin on a face in plain view
             tracked = any(iou(coarse, b) > cfg.iou_min for b in live_boxes)
             if not tracked and any(iou(coarse, b) > 0.4 for b, _ in self._rejected):
@@ -266,9 +266,12 @@ class RedactionFinder:
         face = face_in_region(rgb, box, target, margin, cfg.confirm_threshold)
         if face is None:
             return
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.2:
+            return  # the picture around it is as soft: shake or defocus, not a redaction
         track.faces.append((face[0], float(face[1][2])))
         if m.kind == "blur":  # now worth fitting the kernel
-            fitted = measure_region(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), box)
+            fitted = measure_region(grey, box)
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
 
@@ -282,7 +285,10 @@ class RedactionFinder:
                 continue
             a = (fi - f0) / (index - f0)
             bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
-            if looks_clear(grey, bi, kind):
+            # Judge the middle of the interpolated box: over a long gap a moving head drifts
+            # from the straight line, and sharp background at the rim is no dropout.
+            core = _grow(bi, -0.15, grey.shape) if index - f0 > 2 * self.cfg.scan_stride else bi
+            if looks_clear(grey, core, kind):
                 track.dropouts.append(fi)
                 track.dropout_boxes[fi] = bi
 
