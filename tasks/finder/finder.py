@@ -93,6 +93,8 @@ class RedactionFinder:
         self._next_id = 0
         self._last_index = -1
         self._slack = 10
+        self._thumbs: deque[tuple[int, float, np.ndarray]] = deque(
+            maxlen=self.cfg.max_gap_frames + self.cfg.scan_stride + 2)
         self._rejected: list[tuple[BoxXYWH, int]] = []
         self._clear_faces: list[BoxXYWH] = []
         """Faces the detector saw unredacted at its last run."""
@@ -104,10 +106,17 @@ class RedactionFinder:
             raise ValueError(f"frames must come in order: got {index} after {self._last_index}")
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         if self._last_index < 0:
-            # One scan cell plus the smoothing windows: how far a coarse box may be off (px).
-            self._slack = max(6, self.cfg.min_face_px // 4) + 4
+            # One scan cell plus half the smoothing window (scan px, so larger when the scan
+            # runs downscaled): how far a coarse box may be off, in frame px.
+            scale = min(1.0, self.cfg.max_scan_side_px / max(grey.shape))
+            self._slack = (max(6, self.cfg.min_face_px // 4)
+                           + int(np.ceil(self.cfg.window_px / scale / 2)) + 4)
         self._last_index = index
         self._buffer.append((index, grey))
+        # A small colour copy, for asking the face detector about a suspected dropout.
+        f = min(1.0, 640.0 / max(grey.shape))
+        self._thumbs.append((index, f, rgb if f == 1.0 else cv2.resize(
+            rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)))
         cfg = self.cfg
         if index % cfg.scan_stride == 0:
             self._scan(index, grey, rgb)
@@ -275,6 +284,16 @@ class RedactionFinder:
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
 
+    def _face_at(self, frame: int, box: BoxXYWH) -> bool:
+        """Does the detector see a face in ``box`` at buffered ``frame``? (A flat patch that
+        merely changes is no dropout; a fill that lifts shows a face.)"""
+        for fi, f, thumb in self._thumbs:
+            if fi == frame:
+                small = tuple(int(v * f) for v in box)
+                return face_in_region(thumb, small, 64.0, 0.6, self.cfg.confirm_threshold) \
+                    is not None
+        return True
+
     def _check_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
         """Check the frames since the track's last detection at interpolated boxes."""
         f0, b0 = track.last_frame, np.array(track.boxes[-1], float)
@@ -288,7 +307,7 @@ class RedactionFinder:
             # Judge the middle of the interpolated box: over a long gap a moving head drifts
             # from the straight line, and sharp background at the rim is no dropout.
             core = _grow(bi, -0.15, grey.shape) if index - f0 > 2 * self.cfg.scan_stride else bi
-            if looks_clear(grey, core, kind):
+            if looks_clear(grey, core, kind) and (kind != "solid" or self._face_at(fi, bi)):
                 track.dropouts.append(fi)
                 track.dropout_boxes[fi] = bi
 
