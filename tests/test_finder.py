@@ -151,3 +151,29 @@ def test_other_blurs_are_found_as_blurs(recipe):
     assert t.redaction_type in _BLURS
     sigma = box_sigma(recipe.strength) if recipe.method != "gaussian_blur" else recipe.strength
     assert 0.4 * sigma <= t.strength_px <= 1.8 * sigma
+
+
+@pytest.mark.parametrize(
+    ("recipe", "kind"),
+    [(Recipe("gaussian_blur", 4.0), "gaussian_blur"),
+     (Recipe("gaussian_blur", 9.0), "gaussian_blur"),
+     (Recipe("box_blur", 11.0), "box_blur"),
+     (Recipe("box_blur", 19.0), "box_blur"),
+     (Recipe("motion_blur", 21.0), "motion_blur"),
+     (Recipe("motion_blur", 25.0, motion_angle_deg=90.0), "motion_blur")],
+    ids=["gauss4", "gauss9", "box11", "box19", "motion21-h", "motion25-v"],
+)
+def test_blur_type_is_told_apart(recipe, kind):
+    # A different picture from the astronaut the kernel fit is calibrated on: the
+    # cameraman's head and coat, blurred as an editor would, through JPEG.
+    from veilscan.tasks.finder.measure import measure_region
+
+    grey = data.camera()
+    box = (170, 40, 150, 180)
+    rgb = apply(np.dstack([grey] * 3), box, recipe)
+    ok, enc = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    m = measure_region(cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE), box)
+    assert m is not None and m.kind == kind, m
+    sigma = box_sigma(recipe.strength) if recipe.method != "gaussian_blur" else recipe.strength
+    assert 0.5 * sigma <= m.strength_px <= 1.8 * sigma, m

@@ -279,6 +279,80 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
     return (nx0, ny0, nx1 - nx0, ny1 - ny0)
 
 
+_SPEC_N = 512
+"""FFT length (zero-padded) of the row spectra used to find a flat kernel's zeros."""
+
+
+def _row_log_power(g: np.ndarray) -> np.ndarray:
+    """log mean power spectrum of the Hann-windowed rows (frequency bin i = i/_SPEC_N c/px)."""
+    g = g - g.mean(axis=1, keepdims=True)
+    win = np.hanning(g.shape[1]).astype(np.float32)
+    power = (np.abs(np.fft.rfft(g * win, n=_SPEC_N, axis=1)) ** 2).mean(axis=0)
+    return np.log(power + 1e-3)
+
+
+def _kernel_dip(lp: np.ndarray, k: int, width: int) -> float:
+    """How deep the spectrum dips at a width-``k`` flat kernel's zeros (1/k, 2/k c/px)
+    below its side lobes (1.43/k, 2.46/k): a box or streak of ``k`` px has zeros there, a
+    Gaussian or a natural picture falls off smoothly (log-power units, ~0 or below)."""
+    if 1.43 / k > 0.45 or k > width / 4:
+        return -9.0
+    bins = np.arange(len(lp))
+
+    def at(f: float) -> float:
+        return float(np.interp(f * _SPEC_N, bins, lp))
+
+    d = at(1.43 / k) - at(1.0 / k)
+    if 2.46 / k < 0.45:
+        d = 0.5 * (d + at(2.46 / k) - at(2.0 / k))
+    return d
+
+
+def _flat_kernel(g: np.ndarray, sigma: float) -> tuple[str, float] | None:
+    """Tell box and motion blur from Gaussian by the zeros of their flat kernels.
+
+    ``g`` is the region at frame resolution, ``sigma`` the Gaussian-equivalent fit (px).
+    Returns (kind, equivalent sigma px) for a box (zeros along both axes at one width
+    consistent with ``sigma``) or a motion streak (zeros along one direction only), else
+    None (keep the Gaussian reading).
+    """
+    if min(g.shape) < 24:
+        return None
+    # Large regions are looked at downscaled (speed); widths come back in frame px.
+    f = min(1.0, 192.0 / max(g.shape))
+    if f < 1.0:
+        g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        flat = _flat_kernel(g, sigma * f)
+        return None if flat is None else (flat[0], flat[1] / f)
+    ks = range(3, 48)
+    lp0, lp90 = _row_log_power(g), _row_log_power(np.ascontiguousarray(g.T))
+    best_box = -9.0, 0
+    for k in ks:
+        if 0.4 * sigma <= box_sigma(k) <= 1.6 * sigma:
+            d0, d90 = _kernel_dip(lp0, k, g.shape[1]), _kernel_dip(lp90, k, g.shape[0])
+            score = min(d0, d90) if min(d0, d90) >= 0.15 else (
+                max(d0, d90) if min(d0, d90) >= -0.3 and max(d0, d90) >= 0.4 else -9.0)
+            if score > best_box[0]:
+                best_box = score, k
+    if best_box[0] > -9.0:
+        return "box_blur", box_sigma(best_box[1])
+    dirs = {0: max((_kernel_dip(lp0, k, g.shape[1]), k) for k in ks),
+            90: max((_kernel_dip(lp90, k, g.shape[0]), k) for k in ks)}
+    for angle in (45, 135):
+        rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), -angle, 1.0)
+        gr = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT)
+        c = int(0.15 * min(gr.shape))
+        gr = np.ascontiguousarray(gr[c:gr.shape[0] - c, c:gr.shape[1] - c])
+        lp = _row_log_power(gr)
+        dirs[angle] = max((_kernel_dip(lp, k, gr.shape[1]), k) for k in ks)
+    a = max(dirs, key=lambda a: dirs[a][0])
+    (dip, k), perp = dirs[a], dirs[(a + 90) % 180][0]
+    if dip >= 0.75 and dip - perp >= 0.7:
+        return "motion_blur", box_sigma(k)
+    return None
+
+
 def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
                    classify: bool = True) -> RegionMeasure | None:
     """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
@@ -308,9 +382,15 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
-        return RegionMeasure("clear", 0.0, 1.0, 0.0)
+        # A streak leaves the detail across it: sharp by the isotropic test. Its kernel's
+        # spectral zeros along one direction still give it away.
+        streak = _flat_kernel(g, 0.0) if sharp_share < 0.5 and classify else None
+        if streak is None:
+            return RegionMeasure("clear", 0.0, 1.0, 0.0)
+        return RegionMeasure(streak[0], streak[1], min(1.0, sharp_share), 0.0)
     if not classify:
         return RegionMeasure("blur", 0.0, 0.0, 0.0)
+    g_full = g
     # Large regions are measured at a canonical size (speed; one reference table per shape
     # and size bucket), and every strength is scaled back to frame pixels.
     f_px = min(1.0, _CANON_W / w)
@@ -341,8 +421,13 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
             fits.append((mlabels[i], float(d[i])))
         (s_along, d_along), (s_across, _) = fits
         if s_along > 2.5 * s_across and s_across < 2.0:
-            return RegionMeasure("motion_blur", s_along / f_px, _residual(f, table, labels),
-                                 d_along)
+            # A box looks streaky to the ratio test when the face's own lines run one way.
+            flat = _flat_kernel(g_full, math.sqrt(s_along * max(s_across, 1.0)) / f_px)
+            if flat is None or flat[0] == "motion_blur":
+                sigma_m = flat[1] if flat is not None else s_along / f_px
+                return RegionMeasure("motion_blur", sigma_m, _residual(f, table, labels),
+                                     d_along)
+            return RegionMeasure(flat[0], flat[1], _residual(f, table, labels), d_along)
     d = np.linalg.norm(table - f, axis=1)
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
     ig = int(np.argmin(np.where(is_box, np.inf, d)))
@@ -355,6 +440,14 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     if sigma < 1.5:
         return RegionMeasure("clear", 0.0, 1.0, float(d[i]))
     kind_out = kind if d[i] < 0.6 else "unknown"
+    if kind_out != "unknown":
+        # The ratio features barely tell box from Gaussian and miss most streaks: the flat
+        # kernels' spectral zeros decide (frame-resolution region, so widths are frame px).
+        flat = _flat_kernel(g_full, sigma)
+        if flat is not None:
+            kind_out, sigma = flat
+        elif kind_out == "box_blur":
+            kind_out, sigma = "gaussian_blur", labels[ig][1] / f_px
     return RegionMeasure(kind_out, sigma, _residual(f, table, labels), float(d[i]))
 
 
