@@ -76,8 +76,8 @@ def _strength_factor(track: TrackFinding, cells: float, w: float) -> str:
     frames = track.frame_count
     over = f" over {frames} frames" if frames > 1 else ""
     if t == "solid":
-        return ("solid fill: no facial detail left under it (context such as hair, clothes or voice "
-                "may still identify)")
+        return ("solid fill: no facial detail left under it (context such as hair, clothes "
+                "or voice may still identify)")
     if t == "mosaic":
         return (f"mosaic of {cells:.1f} cells across the face ({s:.1f} px blocks on a "
                 f"{w:.0f} px face){over}")
