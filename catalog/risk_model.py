@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,7 +179,12 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+MODEL_PATH_ENV = "VEILSCAN_RISK_MODEL"
+
+
 def load_model(path: Path | None = None) -> RiskModel:
-    """Read the model JSON (the committed one by default)."""
-    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    """Read the model JSON: ``path``, else ``$VEILSCAN_RISK_MODEL`` (a model re-fitted with
+    ``veilscan calibrate`` on your own faces), else the committed one. The ledger keys on the
+    model's version, so switching models makes the next scan re-score every clip."""
+    path = Path(path or os.environ.get(MODEL_PATH_ENV) or DEFAULT_MODEL_PATH)
     return RiskModel.from_json_dict(json.loads(path.read_text()))

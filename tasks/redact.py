@@ -31,6 +31,7 @@ from typing import BinaryIO
 
 import av
 from av.sidedata.sidedata import Type as SideDataType
+
 from veilscan.catalog.clip_result import TrackFinding
 from veilscan.tasks.solid_fill import Rect, paint_solid
 

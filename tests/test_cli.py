@@ -42,3 +42,16 @@ def test_inspect_reports_a_broken_file_without_crashing(tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["status"] == "error" and "holds text" in out["error"] and out["tracks"] == []
+
+
+def test_a_refitted_risk_model_is_picked_up_from_the_environment(tmp_path, monkeypatch):
+    from veilscan.catalog.risk_model import DEFAULT_MODEL_PATH, MODEL_PATH_ENV, load_model
+
+    own = json.loads(DEFAULT_MODEL_PATH.read_text())
+    own["version"] = "my-archive-faces-1"
+    path = tmp_path / "risk_model.json"
+    path.write_text(json.dumps(own))
+    monkeypatch.setenv(MODEL_PATH_ENV, str(path))
+    assert load_model().version == "my-archive-faces-1"
+    monkeypatch.delenv(MODEL_PATH_ENV)
+    assert load_model().version != "my-archive-faces-1"

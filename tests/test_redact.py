@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import pytest
 from av.sidedata.sidedata import Type as SideDataType
+
 from veilscan.catalog.clip_result import TrackFinding
 from veilscan.tasks.redact import (
     RedactionPlan,

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from veilscan.queue_cli import queue_app
+from veilscan.terminal import console
 
 app = typer.Typer(help="Audit video archives for face redactions that no longer protect anyone.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
-console = Console()
 app.add_typer(queue_app, name="queue")
 
 TIER_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green",
@@ -203,8 +202,9 @@ def demo(
     outcome = _run_scan(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}", findings_bucket="veilscan-findings",
                         risk_threshold=0.4, force=True, keys=[], endpoint_url=None,
                         dask_address=None, gpus=False)
-    notes = {DEMO_PREFIX + c.key: f"{c.description} → expect {c.expect}" for c in DEMO_CLIPS}
-    _print_clips(outcome.clips, f"Demo archive s3://{DEMO_BUCKET}/{DEMO_PREFIX}", notes)
+    notes = {c.key: f"{c.description} (expect {c.expect})" for c in DEMO_CLIPS}
+    rows = [{**r, "clip": r["clip"].removeprefix(DEMO_PREFIX)} for r in outcome.clips]
+    _print_clips(rows, f"Demo archive s3://{DEMO_BUCKET}/{DEMO_PREFIX}", notes)
     console.print(f"Findings (Parquet): {outcome.findings_url}clips|tracks|boxes/scan_date=…/ "
                   f"— read them with `veilscan findings`")
     console.print(f"Queued for re-redaction: {len(outcome.queued)}; Prefect UI: "
@@ -242,6 +242,35 @@ def _demo_remediation(prefix_url: str, findings_bucket: str) -> None:
     console.print(f"{len(done)} of {len(rows)} queued demo clips re-redacted and verified; "
                   f"outputs + manifests under s3://{DEMO_BUCKET}/remediated/"
                   "; `veilscan queue history ENTRY` shows each one's trail")
+
+
+@app.command()
+def calibrate(
+    faces: Annotated[Path, typer.Option(exists=True, file_okay=False,
+                                        help="identity set: one folder of photos per person")],
+    out: Annotated[Path, typer.Option(help="where the fitted model JSON goes")] = Path(
+        "risk_model.json"),
+    report: Annotated[Path, typer.Option(help="folder for the report pictures and CSVs")] = Path(
+        "calibration-report"),
+    identities: Annotated[int | None, typer.Option(help="use at most this many people")] = None,
+    quick: Annotated[bool, typer.Option(help="a few identities, small grid (a smoke run)")] = False,
+    seed: Annotated[int, typer.Option(help="identity split and sampling seed")] = 0,
+    tight_crops: Annotated[bool, typer.Option(
+        help="photos are already tight face crops (else the ORL head-crop face box is cut)")
+    ] = False,
+) -> None:
+    """Re-fit the risk model against the attack harness on your own identity set.
+
+    Needs the calibrate extra (``pip install -e '.[calibrate]'``: dlib and its face models).
+    Use the result with ``VEILSCAN_RISK_MODEL=PATH veilscan scan ...``.
+    """
+    from veilscan.tasks.attack.calibrate import calibrate as fit
+    from veilscan.tasks.attack.faces import ORL_FACE_BOX
+
+    result = fit(faces, out, report, identities=identities, quick=quick, seed=seed,
+                 face_box=None if tight_crops else ORL_FACE_BOX)
+    console.print(result.summary())
+    console.print(f"Model: {out}  report: {report}  use it with VEILSCAN_RISK_MODEL={out}")
 
 
 @app.command()

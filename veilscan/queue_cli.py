@@ -16,12 +16,12 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from veilscan.terminal import console
 
 queue_app = typer.Typer(help="Review and re-redact the clips the scan queued.",
                         no_args_is_help=True)
-console = Console()
 
 STATUS_STYLE = {"queued": "yellow", "approved": "cyan", "rendering": "blue",
                 "verified": "green", "failed": "red", "rejected": "dim", "stale": "magenta"}
