@@ -353,13 +353,9 @@ def _flat_kernel(g: np.ndarray, sigma: float) -> tuple[str, float] | None:
     return None
 
 
-def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
-                   classify: bool = True) -> RegionMeasure | None:
-    """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
-
-    With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
-    enough to follow a candidate until a face is confirmed in it.
-    """
+def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The region inset by 8% (edges of a redaction blend with the surround), as float32;
+    None when less than 12 px remain on a side."""
     x, y, w, h = box
     fh, fw = grey.shape
     inset = max(2, int(0.08 * min(w, h)))
@@ -367,7 +363,20 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     x1, y1 = min(fw, x + w - inset), min(fh, y + h - inset)
     if x1 - x0 < 12 or y1 - y0 < 12:
         return None
-    g = grey[y0:y1, x0:x1].astype(np.float32)
+    return grey[y0:y1, x0:x1].astype(np.float32)
+
+
+def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
+                   classify: bool = True) -> RegionMeasure | None:
+    """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
+
+    With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
+    enough to follow a candidate until a face is confirmed in it.
+    """
+    w = box[2]
+    g = _inset_crop(grey, box)
+    if g is None:
+        return None
     mid = _middle(g)  # an elliptical fill leaves the box corners unfilled
     p10, p90 = np.percentile(mid, (10, 90))
     fill = float(np.median(mid))
@@ -541,14 +550,9 @@ def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> 
     ``kind`` is the track's redaction type: a solid fill ends when the region gains texture,
     a mosaic when its block grid goes, a blur when fine detail comes back.
     """
-    x, y, w, h = box
-    fh, fw = grey.shape
-    inset = max(2, int(0.08 * min(w, h)))
-    x0, y0 = max(0, x + inset), max(0, y + inset)
-    x1, y1 = min(fw, x + w - inset), min(fh, y + h - inset)
-    if x1 - x0 < 12 or y1 - y0 < 12:
+    g = _inset_crop(grey, box)
+    if g is None:
         return False
-    g = grey[y0:y1, x0:x1].astype(np.float32)
     if kind == "solid":
         mid = _middle(g)
         p10, p90 = np.percentile(mid, (10, 90))
