@@ -12,6 +12,16 @@ from veilscan.tasks.attack.attacks import AttackOutcome
 TYPES = ("gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid")
 
 
+def _save(fig, path: Path) -> Path:
+    """Write one report figure at the report's resolution and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def draw_figures(fit: list[AttackOutcome], held: list[AttackOutcome], model: RiskModel,
                  out_dir: Path) -> list[Path]:
     import matplotlib
@@ -57,11 +67,7 @@ def draw_figures(fit: list[AttackOutcome], held: list[AttackOutcome], model: Ris
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Best-attack success per condition (blue: full cover, orange: partial band; "
                  "marker size: frames; dotted: chance)", fontsize=10)
-    fig.tight_layout()
-    p = out_dir / "success_vs_cells.png"
-    fig.savefig(p, dpi=90)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out_dir / "success_vs_cells.png"))
 
     # 2. Reliability diagram on held-out identities (probe-weighted bins).
     pred = np.array([model.predict(o.condition.features()) for o in held])
@@ -83,11 +89,7 @@ def draw_figures(fit: list[AttackOutcome], held: list[AttackOutcome], model: Ris
     ax.set_ylabel("observed best-attack success")
     ax.set_title("Reliability, held-out identities")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    p = out_dir / "reliability.png"
-    fig.savefig(p, dpi=90)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out_dir / "reliability.png"))
 
     # 3. Mean success of each attack family per type (all conditions).
     fams = ("naive", "parrot", "restoration", "multi_frame")
@@ -105,9 +107,5 @@ def draw_figures(fit: list[AttackOutcome], held: list[AttackOutcome], model: Ris
     ax.set_ylabel("mean rank-1 success")
     ax.set_title("Which attack works (multi-frame: conditions with > 1 frame only)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    p = out_dir / "attacks.png"
-    fig.savefig(p, dpi=90)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out_dir / "attacks.png"))
     return paths

@@ -460,19 +460,25 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     return RegionMeasure(kind_out, sigma, _residual(f, table, labels), float(d[i]))
 
 
-def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
-    """(share of structured pixels that are sharp, mask of pixels away from sharp ones).
-
-    A box that overlaps unredacted picture at its rim must not read as sharper than the
-    redaction inside it: the blur features are computed away from sharp pixels.
-    """
+def _structure_and_sharp(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of pixels with structure (gradient energy that survives a sigma-1.5 blur) and of
+    those among them that are sharp (the blur removes most of their energy)."""
     gx, gy = np.diff(g, axis=1)[:-1, :], np.diff(g, axis=0)[:, :-1]
     e0 = cv2.boxFilter(gx * gx + gy * gy, -1, (5, 5))
     gb = cv2.GaussianBlur(g, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
     bx, by = np.diff(gb, axis=1)[:-1, :], np.diff(gb, axis=0)[:, :-1]
     e1 = cv2.boxFilter(bx * bx + by * by, -1, (5, 5))
     struct = e1 > 6.0
-    sharp = struct & (e0 > 2.2 * e1)
+    return struct, struct & (e0 > 2.2 * e1)
+
+
+def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """(share of structured pixels that are sharp, mask of pixels away from sharp ones).
+
+    A box that overlaps unredacted picture at its rim must not read as sharper than the
+    redaction inside it: the blur features are computed away from sharp pixels.
+    """
+    struct, sharp = _structure_and_sharp(g)
     # The share is judged inside the inscribed ellipse: an oval redaction leaves the box
     # corners (hair, background) unredacted.
     oval = np.zeros(struct.shape, np.uint8)
@@ -615,13 +621,7 @@ def ring_sharp_share(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
     f = min(1.0, 400.0 / max(g.shape))
     if f < 1.0:
         g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    gx, gy = np.diff(g, axis=1)[:-1, :], np.diff(g, axis=0)[:, :-1]
-    e0 = cv2.boxFilter(gx * gx + gy * gy, -1, (5, 5))
-    gb = cv2.GaussianBlur(g, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
-    bx, by = np.diff(gb, axis=1)[:-1, :], np.diff(gb, axis=0)[:, :-1]
-    e1 = cv2.boxFilter(bx * bx + by * by, -1, (5, 5))
-    struct = e1 > 6.0
-    sharp = struct & (e0 > 2.2 * e1)
+    struct, sharp = _structure_and_sharp(g)
     outside = np.ones(struct.shape, bool)
     ix0, iy0 = int((x - x0) * f), int((y - y0) * f)
     outside[iy0:iy0 + int(h * f), ix0:ix0 + int(w * f)] = False
