@@ -2,8 +2,9 @@
 
 One Parquet object per findings bucket (``ledger/ledger.parquet``), read once when a scan
 starts and merged once when it ends. A scan that dies half-way only loses ledger rows, so
-those clips are scanned again next time; findings already published stay. One scan writes
-a findings bucket's ledger at a time (deployments run with a concurrency limit of one).
+those clips are scanned again next time; findings already published stay. Two scans merging
+into the same findings bucket at once can drop each other's new rows (read-modify-write): the
+cost is a needless rescan of those clips, never a lost finding.
 """
 
 from __future__ import annotations
