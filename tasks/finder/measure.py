@@ -1,22 +1,29 @@
 """Measure one region: is it redacted, how (type) and how strongly (strength_px)?
 
 Blur strength comes from how much gradient energy a known re-blur removes: a sharp picture
-loses most of it, an already-blurred one little (the ratio falls with the blur's sigma). The
-same ratios for second differences tell a box kernel (flat-topped, sharp ramp ends) from a
-Gaussian, and ratios per direction reveal a motion streak. Ratios are matched against a
-table computed once from a reference face (scikit-image's astronaut) blurred by known
-kernels, so the discretisation of small kernels is handled the same way on both sides.
-Mosaic block size is the period of the grid lines in the column and row gradient profiles.
+loses most of it, an already-blurred one little (the ratio falls with the blur's sigma).
+Ratios are matched against a table computed once from a reference face (scikit-image's
+astronaut) blurred by known kernels, so the discretisation of small kernels is handled the
+same way on both sides. The kernel's type comes from its shape: a flat kernel (box, motion
+streak) of width k leaves two kinks k px apart at every edge, which the autocorrelation of
+the second directional derivative shows as a narrow negative lobe at lag k (along both axes
+for a box, along one direction for a streak); a Gaussian leaves a broad one alike in every
+direction. A small logistic model (kernel_types.json, fitted by bench/fit_kernel_types.py on
+generated H.264 clips) reads these profiles. Mosaic block size is the period of the grid
+lines in the column and row gradient profiles.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy import fft as sfft
 
 from veilscan.catalog.clip_result import box_sigma
 
@@ -140,25 +147,6 @@ def _reference_table(
     return labels, np.array(feats), mlabels, np.array(mfeats)
 
 
-def _sharpness_by_direction(g: np.ndarray) -> np.ndarray:
-    """log(E / E after re-blur) of the directional derivative at 0, 45, 90, 135 degrees.
-
-    Computed between smoothing levels 1 px and 2.5 px (codec noise removed first). A motion
-    streak leaves one direction with little to lose; isotropic blurs lose alike everywhere.
-    """
-    a = cv2.GaussianBlur(g, (0, 0), 1.0, borderType=cv2.BORDER_REFLECT)
-    b = cv2.GaussianBlur(g, (0, 0), 2.5, borderType=cv2.BORDER_REFLECT)
-    h, w = g.shape
-    dirs = []
-    for dy, dx in ((0, 1), (1, 1), (1, 0), (1, -1)):
-        ys, xs = slice(dy, h), slice(max(dx, 0), w + min(dx, 0))
-        y0, x0 = slice(0, h - dy), slice(max(-dx, 0), w - max(dx, 0))
-        da, db = a[ys, xs] - a[y0, x0], b[ys, xs] - b[y0, x0]
-        dirs.append(math.log((float(np.mean(da * da)) + 1e-6)
-                             / (float(np.mean(db * db)) + 1e-6)))
-    return np.array(dirs)
-
-
 def _grid_axis(prof: np.ndarray) -> tuple[float, int, int]:
     """(concentration 0..1, period px, phase px) of a 1-D |difference| profile."""
     n = prof.size
@@ -279,78 +267,182 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
     return (nx0, ny0, nx1 - nx0, ny1 - ny0)
 
 
-_SPEC_N = 512
-"""FFT length (zero-padded) of the row spectra used to find a flat kernel's zeros."""
+_KT_ANGLES = tuple(a / 2 for a in range(0, 360, 15))
+"""Directions (degrees, 0 = +x, 90 = +y; 7.5 apart so a 30 px streak's lobe is not missed)
+along which the kernel-shape profiles are read."""
+_KT_SIDE = 160
+"""Regions larger than this (px) are looked at downscaled (speed); lags come back in frame px."""
+_KT_PRESMOOTH = 1.0
+"""Gaussian (px) applied first: codec noise would otherwise own every small lag."""
 
 
-def _row_log_power(g: np.ndarray) -> np.ndarray:
-    """log mean power spectrum of the Hann-windowed rows (frequency bin i = i/_SPEC_N c/px)."""
-    g = g - g.mean(axis=1, keepdims=True)
-    win = np.hanning(g.shape[1]).astype(np.float32)
-    power = (np.abs(np.fft.rfft(g * win, n=_SPEC_N, axis=1)) ** 2).mean(axis=0)
-    return np.log(power + 1e-3)
+def _dd_profiles(g: np.ndarray) -> tuple[np.ndarray, float]:
+    """Autocorrelation of the second directional derivative along each of ``_KT_ANGLES``.
 
-
-def _kernel_dip(lp: np.ndarray, k: int, width: int) -> float:
-    """How deep the spectrum dips at a width-``k`` flat kernel's zeros (1/k, 2/k c/px)
-    below its side lobes (1.43/k, 2.46/k): a box or streak of ``k`` px has zeros there, a
-    Gaussian or a natural picture falls off smoothly (log-power units, ~0 or below)."""
-    if 1.43 / k > 0.45 or k > width / 4:
-        return -9.0
-    bins = np.arange(len(lp))
-
-    def at(f: float) -> float:
-        return float(np.interp(f * _SPEC_N, bins, lp))
-
-    d = at(1.43 / k) - at(1.0 / k)
-    if 2.46 / k < 0.45:
-        d = 0.5 * (d + at(2.46 / k) - at(2.0 / k))
-    return d
-
-
-def _flat_kernel(g: np.ndarray, sigma: float) -> tuple[str, float] | None:
-    """Tell box and motion blur from Gaussian by the zeros of their flat kernels.
-
-    ``g`` is the region at frame resolution, ``sigma`` the Gaussian-equivalent fit (px).
-    Returns (kind, equivalent sigma px) for a box (zeros along both axes at one width
-    consistent with ``sigma``) or a motion streak (zeros along one direction only), else
-    None (keep the Gaussian reading).
+    Why: a flat kernel of width k (box, streak) turns every edge into a ramp whose two
+    kinks sit k px apart, so the second derivative along the kernel correlates negatively
+    at lag k, sharply, with nothing in between; a Gaussian leaves a broad, shallow lobe and
+    treats every direction alike. Unlike spectral zeros this survives H.264, which drops the
+    high frequencies but keeps where the kinks are. Returns (profiles normalised to 1 at lag
+    0, one row per angle, lags 0..L px of the analysed image; the downscale factor).
     """
-    if min(g.shape) < 24:
-        return None
-    # Large regions are looked at downscaled (speed); widths come back in frame px.
-    f = min(1.0, 192.0 / max(g.shape))
+    f = min(1.0, _KT_SIDE / max(g.shape))
     if f < 1.0:
         g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        flat = _flat_kernel(g, sigma * f)
-        return None if flat is None else (flat[0], flat[1] / f)
-    ks = range(3, 48)
-    lp0, lp90 = _row_log_power(g), _row_log_power(np.ascontiguousarray(g.T))
-    best_box = -9.0, 0
-    for k in ks:
-        if 0.4 * sigma <= box_sigma(k) <= 1.6 * sigma:
-            d0, d90 = _kernel_dip(lp0, k, g.shape[1]), _kernel_dip(lp90, k, g.shape[0])
-            score = min(d0, d90) if min(d0, d90) >= 0.15 else (
-                max(d0, d90) if min(d0, d90) >= -0.3 and max(d0, d90) >= 0.4 else -9.0)
-            if score > best_box[0]:
-                best_box = score, k
-    if best_box[0] > -9.0:
-        return "box_blur", box_sigma(best_box[1])
-    dirs = {0: max((_kernel_dip(lp0, k, g.shape[1]), k) for k in ks),
-            90: max((_kernel_dip(lp90, k, g.shape[0]), k) for k in ks)}
-    for angle in (45, 135):
-        rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), -angle, 1.0)
-        gr = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REFLECT)
-        c = int(0.15 * min(gr.shape))
-        gr = np.ascontiguousarray(gr[c:gr.shape[0] - c, c:gr.shape[1] - c])
-        lp = _row_log_power(gr)
-        dirs[angle] = max((_kernel_dip(lp, k, gr.shape[1]), k) for k in ks)
-    a = max(dirs, key=lambda a: dirs[a][0])
-    (dip, k), perp = dirs[a], dirs[(a + 90) % 180][0]
-    if dip >= 0.75 and dip - perp >= 0.7:
-        return "motion_blur", box_sigma(k)
-    return None
+    g = cv2.GaussianBlur(g, (0, 0), _KT_PRESMOOTH, borderType=cv2.BORDER_REFLECT)
+    h, w = g.shape
+    fxx, fyy, fxy = (np.zeros_like(g) for _ in range(3))
+    fxx[:, 1:-1] = g[:, 2:] - 2 * g[:, 1:-1] + g[:, :-2]
+    fyy[1:-1, :] = g[2:, :] - 2 * g[1:-1, :] + g[:-2, :]
+    fxy[1:-1, 1:-1] = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
+    # Only the inscribed ellipse: an oval redaction leaves the box corners unredacted.
+    wt = np.zeros((h, w), np.float32)
+    cv2.ellipse(wt, (w // 2, h // 2), (max(1, int(w * 0.46)), max(1, int(h * 0.46))),
+                0, 0, 360, 1.0, -1)
+    fh, fw = sfft.next_fast_len(2 * h), sfft.next_fast_len(2 * w)
+    spec = [sfft.rfft2(d * wt, (fh, fw)) for d in (fxx, fxy, fyy)]
+    sw = sfft.rfft2(wt, (fh, fw))
+    den = sfft.irfft2(sw * np.conj(sw), (fh, fw))
+    den = np.maximum(den, 0.1 * den[0, 0])
+    corr = {(i, j): sfft.irfft2(spec[i] * np.conj(spec[j]), (fh, fw)) / den
+            for i in range(3) for j in range(i, 3)}
+    n_lag = max(4, int(0.42 * min(h, w)))
+    lags = np.arange(n_lag + 1, dtype=np.float64)
+    out = np.empty((len(_KT_ANGLES), n_lag + 1))
+    for a, theta in enumerate(_KT_ANGLES):
+        c, s = math.cos(math.radians(theta)), math.sin(math.radians(theta))
+        wv = (c * c, 2 * c * s, s * s)  # d2/du2 = c^2 fxx + 2cs fxy + s^2 fyy
+        xs, ys = lags * c, lags * s
+        x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
+        ax, ay = xs - x0, ys - y0
+        v = np.zeros(n_lag + 1)
+        for i in range(3):
+            for j in range(3):
+                m, sg = (corr[i, j], 1) if i <= j else (corr[j, i], -1)
+                v += wv[i] * wv[j] * (
+                    (1 - ax) * (1 - ay) * m[(sg * y0) % fh, (sg * x0) % fw]
+                    + ax * (1 - ay) * m[(sg * y0) % fh, (sg * (x0 + 1)) % fw]
+                    + (1 - ax) * ay * m[(sg * (y0 + 1)) % fh, (sg * x0) % fw]
+                    + ax * ay * m[(sg * (y0 + 1)) % fh, (sg * (x0 + 1)) % fw])
+        out[a] = v / max(float(v[0]), 1e-9)
+    return out, f
+
+
+def _loss_by_angle(g: np.ndarray) -> np.ndarray:
+    """log(gradient energy at 1.5 px / at 4 px smoothing) along each of ``_KT_ANGLES``.
+
+    A streak has already removed what a re-blur along it would: the least loss marks its
+    direction. The ratio (not the energy) cancels the face's own horizontal features.
+    """
+    f = min(1.0, _KT_SIDE / max(g.shape))
+    if f < 1.0:
+        g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    tensors = []
+    for s in (1.5, 4.0):
+        b = cv2.GaussianBlur(g, (0, 0), s, borderType=cv2.BORDER_REFLECT)
+        gx, gy = np.diff(b, axis=1)[:-1, :], np.diff(b, axis=0)[:, :-1]
+        tensors.append((float(np.mean(gx * gx)), float(np.mean(gx * gy)),
+                        float(np.mean(gy * gy))))
+    t = np.radians(np.asarray(_KT_ANGLES))
+    c, s = np.cos(t), np.sin(t)
+    e = [c * c * j[0] + 2 * c * s * j[1] + s * s * j[2] + 1e-6 for j in tensors]
+    return np.log(e[0] / e[1])
+
+
+def _dip(p: np.ndarray) -> tuple[int, float, float, float]:
+    """(lag, depth, sharpness, plateau) of a profile's deepest negative lobe beyond lag 4 (the
+    pre-smoothing's own lobe sits at ~3.5 px).
+
+    Sharpness: how far the lobe sits below the profile a third of its lag to either side
+    (a flat kernel's lobe is narrow); plateau: the mean between 0.3 and 0.6 of its lag (a
+    flat kernel's ramp leaves ~0 there, a Gaussian is already on its way down)."""
+    n = len(p) - 1
+    t = int(np.argmin(p[4:])) + 4
+    d = max(2, round(t / 3))
+    sharp = 0.5 * (p[max(t - d, 0)] + p[min(t + d, n)]) - p[t]
+    plateau = float(np.mean(p[round(0.3 * t):round(0.6 * t) + 1]))
+    return t, -float(p[t]), float(sharp), plateau
+
+
+_KT_SHAPE = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.7, 2.0])
+"""Fractions of a dip's lag at which the profile shape is read."""
+
+
+def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """Kernel-shape features of a region (float32 grey, frame px) and the lags behind them.
+
+    Returns (feature vector for the kernel-type model, {"box_k": flat width along the axes
+    px, "streak_k": flat length along the streak px, "streak_deg": its direction}).
+    """
+    prof, f = _dd_profiles(g)
+    dips = [_dip(p) for p in prof]
+    na = len(_KT_ANGLES)
+    depth = np.array([d[1] for d in dips])
+    sharp = np.array([d[2] for d in dips])
+    lag = np.array([d[0] for d in dips], np.float64)
+    plat = np.array([d[3] for d in dips])
+    ix, iy = 0, na // 2
+    diag = (na // 4, 3 * na // 4)
+    loss = _loss_by_angle(g)
+    m = int(np.argmin(loss))
+    o = (m + na // 2) % na
+    near0 = float(np.mean(prof[:, 1:4]))
+    feats = np.array([
+        min(depth[ix], depth[iy]), max(depth[ix], depth[iy]),
+        min(sharp[ix], sharp[iy]), max(sharp[ix], sharp[iy]),
+        0.5 * (plat[ix] + plat[iy]),
+        abs(lag[ix] - lag[iy]) / max(lag[ix], lag[iy]),
+        float(np.mean(depth[list(diag)])), float(np.mean(sharp[list(diag)])),
+        float(np.mean(plat[list(diag)])),
+        depth[m], sharp[m], plat[m], depth[o], sharp[o], plat[o],
+        math.log(lag[m] / lag[o]), math.log(lag[m]),
+        float(np.std(depth)), float(np.std(sharp)),
+        depth[m] - float(np.median(depth)), sharp[m] - float(np.median(sharp)),
+        near0,
+    ])
+    # The profiles themselves, read at fractions of their own dip's lag (scale-free shape).
+    n_lag = prof.shape[1] - 1
+    grid = np.arange(n_lag + 1)
+    p_ax = 0.5 * (prof[ix] + prof[iy])
+    p_dg = 0.5 * (prof[diag[0]] + prof[diag[1]])
+    t_ax = _dip(p_ax)[0]
+    shape = [np.interp(np.minimum(t * _KT_SHAPE, n_lag), grid, p)
+             for t, p in ((t_ax, p_ax), (t_ax, p_dg), (lag[m], prof[m]), (lag[m], prof[o]))]
+    # A square kernel passes diagonal detail differently from axial; a Gaussian does not.
+    ratio = loss / max(float(np.mean(loss)), 1e-3)
+    aniso = [float(np.mean(loss)), float(ratio[ix] + ratio[iy] - ratio[diag[0]] - ratio[diag[1]]),
+             float(ratio.max() - ratio.min()), float(ratio[m] - ratio[o])]
+    feats = np.concatenate([feats, *shape, [math.log(t_ax)], aniso])
+    info = {"box_k": float(0.5 * (lag[ix] + lag[iy]) / f), "streak_k": float(lag[m] / f),
+            "streak_deg": float(_KT_ANGLES[m])}
+    return feats, info
+
+
+_KT_MODEL = Path(__file__).with_name("kernel_types.json")
+"""Multinomial logistic model over ``kernel_features`` (fitted by bench/fit_kernel_types.py
+on generated H.264 clips, never on the finder benchmark's sources)."""
+_KT_MIN_P = {"box_blur": 0.6, "motion_blur": 0.75}
+"""Probability a flat kernel needs before it overrides the Gaussian reading: Gaussian is by
+far the commoner editor default, and a box called Gaussian costs less than the reverse."""
+
+
+@lru_cache(maxsize=1)
+def _kernel_model() -> dict | None:
+    return json.loads(_KT_MODEL.read_text()) if _KT_MODEL.exists() else None
+
+
+def kernel_type(g: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+    """({kind: probability} over gaussian_blur / box_blur / motion_blur / clear, the flat
+    kernel lags from ``kernel_features``) for a region (float32 grey, frame px)."""
+    feats, info = kernel_features(g)
+    model = _kernel_model()
+    if model is None:
+        return {}, info
+    z = (feats - np.asarray(model["mean"])) / np.asarray(model["std"])
+    logits = z @ np.asarray(model["weights"]) + np.asarray(model["bias"])
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    return dict(zip(model["classes"], (float(v) for v in p), strict=True)), info
 
 
 def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
@@ -391,12 +483,15 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
-        # A streak leaves the detail across it: sharp by the isotropic test. Its kernel's
-        # spectral zeros along one direction still give it away.
-        streak = _flat_kernel(g, 0.0) if sharp_share < 0.5 and classify else None
-        if streak is None:
-            return RegionMeasure("clear", 0.0, 1.0, 0.0)
-        return RegionMeasure(streak[0], streak[1], min(1.0, sharp_share), 0.0)
+        # A streak leaves the detail across it: sharp by the isotropic test. The kinks its
+        # flat kernel leaves along one direction still give it away.
+        if sharp_share < 0.5 and classify:
+            probs, lags = kernel_type(g)
+            if probs.get("motion_blur", 0.0) >= _KT_MIN_P["motion_blur"] \
+                    and lags["streak_k"] >= 5:
+                return RegionMeasure("motion_blur", box_sigma(lags["streak_k"]),
+                                     min(1.0, sharp_share), 0.0)
+        return RegionMeasure("clear", 0.0, 1.0, 0.0)
     if not classify:
         return RegionMeasure("blur", 0.0, 0.0, 0.0)
     g_full = g
@@ -414,50 +509,44 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         if keep.sum() < 0.3 * keep.size:
             keep = None
     labels, table, mlabels, mtable = _reference_table(bw, cw, ch)
-    dirs = _sharpness_by_direction(g)
     f = _features_iso(g, keep)
-    k = int(np.argmin(dirs))
-    if dirs[(k + 2) % 4] > 2.3 * max(dirs[k], 0.05) and dirs[(k + 2) % 4] > 0.4:
-        # One direction may have kept its detail while another lost it: a motion streak.
-        # Fit the streak along that direction and across it; an isotropic blur fits alike.
-        fits = []
-        for angle in (45.0 * k, 45.0 * k + 90.0):
-            rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), -angle, 1.0)
-            gr = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REFLECT)
-            d = np.linalg.norm(mtable - _features_dir(gr), axis=1)
-            i = int(np.argmin(d))
-            fits.append((mlabels[i], float(d[i])))
-        (s_along, d_along), (s_across, _) = fits
-        if s_along > 2.5 * s_across and s_across < 2.0:
-            # A box looks streaky to the ratio test when the face's own lines run one way.
-            flat = _flat_kernel(g_full, math.sqrt(s_along * max(s_across, 1.0)) / f_px)
-            if flat is None or flat[0] == "motion_blur":
-                sigma_m = flat[1] if flat is not None else s_along / f_px
-                return RegionMeasure("motion_blur", sigma_m, _residual(f, table, labels),
-                                     d_along)
-            return RegionMeasure(flat[0], flat[1], _residual(f, table, labels), d_along)
     d = np.linalg.norm(table - f, axis=1)
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
     ig = int(np.argmin(np.where(is_box, np.inf, d)))
     ib = int(np.argmin(np.where(is_box, d, np.inf)))
-    # Box and Gaussian kernels differ only subtly in these ratios: Gaussian (by far the
-    # commoner editor default) wins unless the box fit is clearly better.
+    # The ratio features barely tell a box from a Gaussian: they give the strength.
     i = ib if d[ib] < 0.6 * d[ig] else ig
-    kind, sigma = labels[i]
-    sigma /= f_px
-    if sigma < 1.5:
+    sigma = labels[i][1] / f_px
+    residual = _residual(f, table, labels)
+    # The kernel's shape (kinks of a flat kernel, one direction or both) decides the type; a
+    # streak keeps detail across it, so it may look almost sharp to the isotropic ratios.
+    probs, lags = kernel_type(g_full)
+    p_box, p_motion = probs.get("box_blur", 0.0), probs.get("motion_blur", 0.0)
+    if sigma < 1.5 and (p_motion < _KT_MIN_P["motion_blur"] or lags["streak_k"] < 5):
         return RegionMeasure("clear", 0.0, 1.0, float(d[i]))
-    kind_out = kind if d[i] < 0.6 else "unknown"
-    if kind_out != "unknown":
-        # The ratio features barely tell box from Gaussian and miss most streaks: the flat
-        # kernels' spectral zeros decide (frame-resolution region, so widths are frame px).
-        flat = _flat_kernel(g_full, sigma)
-        if flat is not None:
-            kind_out, sigma = flat
-        elif kind_out == "box_blur":
-            kind_out, sigma = "gaussian_blur", labels[ig][1] / f_px
-    return RegionMeasure(kind_out, sigma, _residual(f, table, labels), float(d[i]))
+    if p_motion >= _KT_MIN_P["motion_blur"] and p_motion > p_box:
+        sigma_m = box_sigma(lags["streak_k"])
+        if not 0.4 * sigma <= sigma_m <= 4.0 * sigma:
+            sigma_m = _streak_sigma(g, mlabels, mtable, lags["streak_deg"]) / f_px
+        return RegionMeasure("motion_blur", sigma_m, residual, float(d[i]))
+    if p_box >= _KT_MIN_P["box_blur"]:
+        sigma_b = box_sigma(lags["box_k"])
+        if not 0.5 * sigma <= sigma_b <= 2.0 * sigma:
+            sigma_b = labels[ib][1] / f_px
+        return RegionMeasure("box_blur", sigma_b, residual, float(d[ib]))
+    if d[ig] >= 0.6:  # smooth, but like no kernel in the table: say so, do not force a type
+        return RegionMeasure("unknown", labels[ig][1] / f_px, residual, float(d[ig]))
+    return RegionMeasure("gaussian_blur", labels[ig][1] / f_px, residual, float(d[ig]))
+
+
+def _streak_sigma(g: np.ndarray, mlabels: list[float], mtable: np.ndarray,
+                  angle_deg: float) -> float:
+    """Streak strength (equivalent sigma, px of ``g``) from the directional ratio table,
+    with the streak along ``angle_deg`` (0 = +x, 90 = +y) rotated onto the x axis."""
+    rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), angle_deg, 1.0)
+    gr = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REFLECT)
+    return mlabels[int(np.argmin(np.linalg.norm(mtable - _features_dir(gr), axis=1)))]
 
 
 def _structure_and_sharp(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
