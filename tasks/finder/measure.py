@@ -299,32 +299,29 @@ def _dd_profiles(g: np.ndarray) -> tuple[np.ndarray, float]:
     wt = np.zeros((h, w), np.float32)
     cv2.ellipse(wt, (w // 2, h // 2), (max(1, int(w * 0.46)), max(1, int(h * 0.46))),
                 0, 0, 360, 1.0, -1)
-    fh, fw = sfft.next_fast_len(2 * h), sfft.next_fast_len(2 * w)
+    n_lag = max(4, int(0.42 * min(h, w)))
+    # Padding by the largest lag read (+2 for interpolation) keeps those lags free of wrap.
+    fh, fw = sfft.next_fast_len(h + n_lag + 2), sfft.next_fast_len(w + n_lag + 2)
     spec = [sfft.rfft2(d * wt, (fh, fw)) for d in (fxx, fxy, fyy)]
     sw = sfft.rfft2(wt, (fh, fw))
     den = sfft.irfft2(sw * np.conj(sw), (fh, fw))
     den = np.maximum(den, 0.1 * den[0, 0])
     corr = {(i, j): sfft.irfft2(spec[i] * np.conj(spec[j]), (fh, fw)) / den
             for i in range(3) for j in range(i, 3)}
-    n_lag = max(4, int(0.42 * min(h, w)))
-    lags = np.arange(n_lag + 1, dtype=np.float64)
-    out = np.empty((len(_KT_ANGLES), n_lag + 1))
-    for a, theta in enumerate(_KT_ANGLES):
-        c, s = math.cos(math.radians(theta)), math.sin(math.radians(theta))
-        wv = (c * c, 2 * c * s, s * s)  # d2/du2 = c^2 fxx + 2cs fxy + s^2 fyy
-        xs, ys = lags * c, lags * s
-        x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
-        ax, ay = xs - x0, ys - y0
-        v = np.zeros(n_lag + 1)
-        for i in range(3):
-            for j in range(3):
-                m, sg = (corr[i, j], 1) if i <= j else (corr[j, i], -1)
-                v += wv[i] * wv[j] * (
-                    (1 - ax) * (1 - ay) * m[(sg * y0) % fh, (sg * x0) % fw]
-                    + ax * (1 - ay) * m[(sg * y0) % fh, (sg * (x0 + 1)) % fw]
-                    + (1 - ax) * ay * m[(sg * (y0 + 1)) % fh, (sg * x0) % fw]
-                    + ax * ay * m[(sg * (y0 + 1)) % fh, (sg * (x0 + 1)) % fw])
-        out[a] = v / max(float(v[0]), 1e-9)
+    t = np.radians(np.asarray(_KT_ANGLES))[:, None]
+    c, s = np.cos(t), np.sin(t)
+    wv = (c * c, 2 * c * s, s * s)  # d2/du2 = c^2 fxx + 2cs fxy + s^2 fyy, per angle
+    xs, ys = np.arange(n_lag + 1) * c, np.arange(n_lag + 1) * s  # angles x lags
+    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
+    ax, ay = xs - x0, ys - y0
+    corners = ((y0, x0, (1 - ax) * (1 - ay)), (y0, x0 + 1, ax * (1 - ay)),
+               (y0 + 1, x0, (1 - ax) * ay), (y0 + 1, x0 + 1, ax * ay))
+    out = np.zeros(xs.shape)
+    for (i, j), m in corr.items():
+        for sg in ((1,) if i == j else (1, -1)):  # R_ji at lag d is R_ij at lag -d
+            v = sum(wc * m[(sg * yy) % fh, (sg * xx) % fw] for yy, xx, wc in corners)
+            out += (wv[i] * wv[j] if sg == 1 else wv[j] * wv[i]) * v
+    out /= np.maximum(out[:, :1], 1e-9)
     return out, f
 
 
