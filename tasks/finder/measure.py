@@ -276,15 +276,18 @@ _KT_PRESMOOTH = 1.0
 """Gaussian (px) applied first: codec noise would otherwise own every small lag."""
 
 
-def _dd_profiles(g: np.ndarray) -> tuple[np.ndarray, float]:
-    """Autocorrelation of the second directional derivative along each of ``_KT_ANGLES``.
+def _dd_profiles(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Autocorrelation of the second (and first) directional derivative along each of
+    ``_KT_ANGLES``.
 
     Why: a flat kernel of width k (box, streak) turns every edge into a ramp whose two
     kinks sit k px apart, so the second derivative along the kernel correlates negatively
     at lag k, sharply, with nothing in between; a Gaussian leaves a broad, shallow lobe and
     treats every direction alike. Unlike spectral zeros this survives H.264, which drops the
-    high frequencies but keeps where the kinks are. Returns (profiles normalised to 1 at lag
-    0, one row per angle, lags 0..L px of the analysed image; the downscale factor).
+    high frequencies but keeps where the kinks are. The first derivative's falls linearly to
+    ~0 at lag k for a flat kernel (a triangle), as a bell for a Gaussian. Returns (second,
+    first: profiles normalised to 1 at lag 0, one row per angle, lags 0..L px of the
+    analysed image; the downscale factor).
     """
     f = min(1.0, _KT_SIDE / max(g.shape))
     if f < 1.0:
@@ -302,27 +305,35 @@ def _dd_profiles(g: np.ndarray) -> tuple[np.ndarray, float]:
     n_lag = max(4, int(0.42 * min(h, w)))
     # Padding by the largest lag read (+2 for interpolation) keeps those lags free of wrap.
     fh, fw = sfft.next_fast_len(h + n_lag + 2), sfft.next_fast_len(w + n_lag + 2)
-    spec = [sfft.rfft2(d * wt, (fh, fw)) for d in (fxx, fxy, fyy)]
     sw = sfft.rfft2(wt, (fh, fw))
     den = sfft.irfft2(sw * np.conj(sw), (fh, fw))
     den = np.maximum(den, 0.1 * den[0, 0])
-    corr = {(i, j): sfft.irfft2(spec[i] * np.conj(spec[j]), (fh, fw)) / den
-            for i in range(3) for j in range(i, 3)}
     t = np.radians(np.asarray(_KT_ANGLES))[:, None]
     c, s = np.cos(t), np.sin(t)
-    wv = (c * c, 2 * c * s, s * s)  # d2/du2 = c^2 fxx + 2cs fxy + s^2 fyy, per angle
     xs, ys = np.arange(n_lag + 1) * c, np.arange(n_lag + 1) * s  # angles x lags
     x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
     ax, ay = xs - x0, ys - y0
     corners = ((y0, x0, (1 - ax) * (1 - ay)), (y0, x0 + 1, ax * (1 - ay)),
                (y0 + 1, x0, (1 - ax) * ay), (y0 + 1, x0 + 1, ax * ay))
-    out = np.zeros(xs.shape)
-    for (i, j), m in corr.items():
-        for sg in ((1,) if i == j else (1, -1)):  # R_ji at lag d is R_ij at lag -d
-            v = sum(wc * m[(sg * yy) % fh, (sg * xx) % fw] for yy, xx, wc in corners)
-            out += (wv[i] * wv[j] if sg == 1 else wv[j] * wv[i]) * v
-    out /= np.maximum(out[:, :1], 1e-9)
-    return out, f
+
+    def along(fields: tuple[np.ndarray, ...], wv: tuple[np.ndarray, ...]) -> np.ndarray:
+        """Autocorrelation of sum(wv[i] * fields[i]) along each angle, 1 at lag 0."""
+        spec = [sfft.rfft2(d * wt, (fh, fw)) for d in fields]
+        out = np.zeros(xs.shape)
+        for i in range(len(fields)):
+            for j in range(i, len(fields)):
+                m = sfft.irfft2(spec[i] * np.conj(spec[j]), (fh, fw)) / den
+                for sg in ((1,) if i == j else (1, -1)):  # R_ji at lag d is R_ij at -d
+                    v = sum(wc * m[(sg * yy) % fh, (sg * xx) % fw] for yy, xx, wc in corners)
+                    out += wv[i] * wv[j] * v
+        return out / np.maximum(out[:, :1], 1e-9)
+
+    # d2/du2 = c^2 fxx + 2cs fxy + s^2 fyy; d/du = c fx + s fy (per angle).
+    second = along((fxx, fxy, fyy), (c * c, 2 * c * s, s * s))
+    fx, fy = np.zeros_like(g), np.zeros_like(g)
+    fx[:, 1:-1], fy[1:-1, :] = 0.5 * (g[:, 2:] - g[:, :-2]), 0.5 * (g[2:, :] - g[:-2, :])
+    first = along((fx, fy), (c, s))
+    return second, first, f
 
 
 def _loss_by_angle(g: np.ndarray) -> np.ndarray:
@@ -371,7 +382,7 @@ def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     Returns (feature vector for the kernel-type model, {"box_k": flat width along the axes
     px, "streak_k": flat length along the streak px, "streak_deg": its direction}).
     """
-    prof, f = _dd_profiles(g)
+    prof, prof1, f = _dd_profiles(g)
     dips = [_dip(p) for p in prof]
     na = len(_KT_ANGLES)
     depth = np.array([d[1] for d in dips])
@@ -409,7 +420,11 @@ def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     ratio = loss / max(float(np.mean(loss)), 1e-3)
     aniso = [float(np.mean(loss)), float(ratio[ix] + ratio[iy] - ratio[diag[0]] - ratio[diag[1]]),
              float(ratio.max() - ratio.min()), float(ratio[m] - ratio[o])]
-    feats = np.concatenate([feats, *shape, [math.log(t_ax)], aniso])
+    p1_ax = 0.5 * (prof1[ix] + prof1[iy])
+    p1_dg = 0.5 * (prof1[diag[0]] + prof1[diag[1]])
+    shape1 = [np.interp(np.minimum(t * _KT_SHAPE[:6], n_lag), grid, p)
+              for t, p in ((t_ax, p1_ax), (t_ax, p1_dg), (lag[m], prof1[m]), (lag[m], prof1[o]))]
+    feats = np.concatenate([feats, *shape, [math.log(t_ax)], aniso, *shape1])
     info = {"box_k": float(0.5 * (lag[ix] + lag[iy]) / f), "streak_k": float(lag[m] / f),
             "streak_deg": float(_KT_ANGLES[m])}
     return feats, info
@@ -418,7 +433,7 @@ def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
 _KT_MODEL = Path(__file__).with_name("kernel_types.json")
 """Multinomial logistic model over ``kernel_features`` (fitted by bench/fit_kernel_types.py
 on generated H.264 clips, never on the finder benchmark's sources)."""
-_KT_MIN_P = {"box_blur": 0.6, "motion_blur": 0.75}
+_KT_MIN_P = {"box_blur": 0.7, "motion_blur": 0.75}
 """Probability a flat kernel needs before it overrides the Gaussian reading: Gaussian is by
 far the commoner editor default, and a box called Gaussian costs less than the reverse."""
 
