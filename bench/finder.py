@@ -402,9 +402,17 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
             drop_hit += len(truth_drops & set(t.dropout_frames))
             drop_pred += len(t.dropout_frames)
             drop_pred_ok += len(set(t.dropout_frames) & truth_drops)
+            if truth_drops != set(t.dropout_frames) & span:
+                misses.append(f"dropouts {kind} {spec.recipe.strength} {spec.source} "
+                              f"x{spec.scale}: true {sorted(truth_drops)}, "
+                              f"found {sorted(t.dropout_frames)}")
         for ti in range(len(o.truth)):
             if ti not in {m[0] for m in o.matched}:
-                drop_truth += len([d for d in spec.dropouts if d in o.truth[ti]])
+                lost = [d for d in spec.dropouts if d in o.truth[ti]]
+                drop_truth += len(lost)
+                if lost:
+                    misses.append(f"dropouts {kind} {spec.recipe.strength} {spec.source} "
+                                  f"x{spec.scale}: true {lost}, track not found")
 
     def pct(a: float, b: float) -> str:
         return f"{a / b:5.2f}" if b else "  -  "

@@ -20,6 +20,10 @@ class FinderConfig:
 
     max_scan_side_px: int = 640
     """Frames whose longer side exceeds this are scanned downscaled (speed)."""
+    scan_kinds: tuple[str, ...] = ("blur", "mosaic", "flat")
+    """Maps the pixel scan looks for (``scan.scan_frame``): soft regions, block grids, fills.
+    Soft regions keep fast-moving and small blurred faces tracked between detector runs;
+    without "blur", smooth candidates from the other maps are dropped as background."""
     scan_stride: int = 3
     """Full-frame scan every N frames; frames in between are checked only at track boxes."""
     min_face_px: int = 32

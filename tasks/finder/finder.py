@@ -1,10 +1,12 @@
 """The streaming redaction finder: frames in, tracked redacted faces out.
 
-Per frame (cheap): a full-frame scan for regions that look redacted (``scan.py``), each
-candidate measured on its crop (``measure.py``), linked to tracks (``tracking.py``). When a
-track is picked up again after frames without a detection, those frames (kept in a short
-ring buffer) are measured at the interpolated box: a clear picture there is a dropout, the
-face shown unredacted. Per track (expensive, few frames): CenterFace confirmation.
+Every few frames: CenterFace and a full-frame pixel scan propose regions that look redacted
+(``scan.py``), each measured on its crop (``measure.py``) and linked to tracks
+(``tracking.py``). Every frame of every live track: the detail in the middle of its box
+(``detail.py``), at the box it expects, replaced by the interpolated box once the next
+detection arrives (frames since the last detection wait in a short ring buffer). When a track
+ends, frames whose detail jumps above the track's own median are its dropouts, the face
+shown unredacted. Per track (expensive, few frames): CenterFace confirmation on a zoomed crop.
 Memory is bounded by the ring buffer (``max_gap_frames`` frames) and the live tracks.
 """
 
@@ -19,6 +21,7 @@ import numpy as np
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
+from veilscan.tasks.finder.detail import dropout_frames, region_detail
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
     looks_clear,
@@ -93,8 +96,6 @@ class RedactionFinder:
         self._next_id = 0
         self._last_index = -1
         self._slack = 10
-        self._thumbs: deque[tuple[int, float, np.ndarray]] = deque(
-            maxlen=self.cfg.max_gap_frames + self.cfg.scan_stride + 2)
         self._rejected: list[tuple[BoxXYWH, int]] = []
         self._clear_faces: list[BoxXYWH] = []
         """Faces the detector saw unredacted at its last run."""
@@ -113,10 +114,6 @@ class RedactionFinder:
                            + int(np.ceil(self.cfg.window_px / scale / 2)) + 4)
         self._last_index = index
         self._buffer.append((index, grey))
-        # A small colour copy, for asking the face detector about a suspected dropout.
-        f = min(1.0, 640.0 / max(grey.shape))
-        self._thumbs.append((index, f, rgb if f == 1.0 else cv2.resize(
-            rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)))
         cfg = self.cfg
         if index % cfg.scan_stride == 0:
             self._scan(index, grey, rgb)
@@ -124,19 +121,27 @@ class RedactionFinder:
         for t in self._live:
             if index - t.last_frame > cfg.max_gap_frames:
                 self._close(t)
-            else:
-                still.append(t)
+                continue
+            still.append(t)
+            if index not in t.detail:
+                # Every frame is judged, at the box the track expects (a later detection
+                # replaces it with the interpolated one): a dropout leaves no detection.
+                near = index - t.last_frame <= 2 * cfg.scan_stride
+                _note(t, index, grey, t.predict(index) if near else t.boxes[-1])
         self._live = still
 
     def _close(self, track: Track) -> None:
-        """End a track, extending it over the unscanned frames right after its last detection."""
+        """End a track, extending it over the buffered frames after its last detection for
+        as long as the region still looks redacted there (the detector can lose a face that
+        the redaction still hides: a turned head, a heavy blur)."""
         kind = track.measures[-1].kind
         for fi, grey in self._buffer:
-            if track.last_frame < fi < track.last_frame + self.cfg.scan_stride:
+            if fi > track.last_frame:
                 box = track.predict(fi)
                 if looks_clear(grey, box, kind):
                     break
                 track.add(fi, box, track.measures[-1])
+                _note(track, fi, grey, box)
         self._done.append(track)
 
     def _faces(self, rgb: np.ndarray) -> list[BoxXYWH]:
@@ -204,7 +209,7 @@ class RedactionFinder:
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
         live_boxes = [t.predict(index) for t in self._live]
-        for coarse, kinds in _merge(scan_frame(grey, cfg)):
+        for coarse, kinds in _merge(scan_frame(grey, cfg, cfg.scan_kinds)):
             if any(_inside(coarse, d[0]) > 0.5 for d in dets):
                 continue  # part of a face the detector already found
             if any(_inside(coarse, f) > 0.5 for f in self._clear_faces):
@@ -220,7 +225,10 @@ class RedactionFinder:
             on_edge = m is not None and m.kind == "solid" and (
                 box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1
                 or box[1] + box[3] >= grey.shape[0] - 1 or box[2] < 1.2 * cfg.min_face_px)
-            if m is None or m.kind not in _REDACTED or too_small or on_edge:
+            # Smooth regions are CenterFace's to find: a soft patch from the grid or flat map
+            # is defocused background, unless the scan itself looks for blurs.
+            wanted = _REDACTED if "blur" in cfg.scan_kinds else {"mosaic", "solid"}
+            if m is None or m.kind not in wanted or too_small or on_edge:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))
@@ -230,10 +238,11 @@ class RedactionFinder:
             track = self._live[ti]
             box, m, seen = dets[bi]
             if index - track.last_frame > 1:
-                self._check_gap(track, index, box)
+                self._fill_gap(track, index, box)
             if m.kind == "blur" and track.faces:
                 m = measure_region(grey, box) or m
             track.add(index, box, m)
+            _note(track, index, grey, box)
             if seen:
                 track.faces.append((1.0, float(box[2])))
             self._maybe_confirm(track, rgb, box, m)
@@ -245,7 +254,9 @@ class RedactionFinder:
             for fi, g_prev in self._buffer:
                 if index - cfg.scan_stride < fi < index and not looks_clear(g_prev, box, m.kind):
                     track.add(fi, box, m)
+                    _note(track, fi, g_prev, box)
             track.add(index, box, m)
+            _note(track, index, grey, box)
             if seen:
                 track.faces.append((1.0, float(box[2])))
             self._live.append(track)
@@ -284,32 +295,16 @@ class RedactionFinder:
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
 
-    def _face_at(self, frame: int, box: BoxXYWH) -> bool:
-        """Does the detector see a face in ``box`` at buffered ``frame``? (A flat patch that
-        merely changes is no dropout; a fill that lifts shows a face.)"""
-        for fi, f, thumb in self._thumbs:
-            if fi == frame:
-                small = tuple(int(v * f) for v in box)
-                return face_in_region(thumb, small, 64.0, 0.6, self.cfg.confirm_threshold) \
-                    is not None
-        return True
-
-    def _check_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
-        """Check the frames since the track's last detection at interpolated boxes."""
+    def _fill_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
+        """Measure the frames since the track's last detection at interpolated boxes (a
+        dropout leaves exactly such a gap: the scan sees no redaction there)."""
         f0, b0 = track.last_frame, np.array(track.boxes[-1], float)
         b1 = np.array(box, float)
-        kind = track.measures[-1].kind
         for fi, grey in self._buffer:
-            if not f0 < fi < index:
-                continue
-            a = (fi - f0) / (index - f0)
-            bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
-            # Judge the middle of the interpolated box: over a long gap a moving head drifts
-            # from the straight line, and sharp background at the rim is no dropout.
-            core = _grow(bi, -0.15, grey.shape) if index - f0 > 2 * self.cfg.scan_stride else bi
-            if looks_clear(grey, core, kind) and (kind != "solid" or self._face_at(fi, bi)):
-                track.dropouts.append(fi)
-                track.dropout_boxes[fi] = bi
+            if f0 < fi < index:
+                a = (fi - f0) / (index - f0)
+                bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
+                _note(track, fi, grey, bi)
 
     def finish(self) -> list[TrackFinding]:
         """Close all tracks and return the findings, ordered by first frame.
@@ -331,10 +326,19 @@ class RedactionFinder:
             kind, _ = _track_kind(t)
             if kind != "solid" and not t.faces:
                 continue
-            if len(t.dropouts) > 0.5 * span:
+            series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= t.last_frame}
+            dropouts = dropout_frames(series, kind, self.cfg.min_track_frames)
+            if len(dropouts) > 0.5 * span:
                 continue  # mostly "unredacted": not a redaction that slipped, a false start
-            out.append(_finding(len(out), t, self.cfg))
+            out.append(_finding(len(out), t, self.cfg, dropouts))
         return out
+
+
+def _note(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH) -> None:
+    """Record the detail in the middle of ``box`` at ``frame`` for the dropout judgement."""
+    d = region_detail(grey, box)
+    if d is not None:
+        track.detail[frame] = d
 
 
 def _same_face(a: Track, b: Track, max_gap: int) -> bool:
@@ -376,8 +380,8 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                 base.frames = [r[0] for r in rows]
                 base.boxes = [r[1] for r in rows]
                 base.measures = [r[2] for r in rows]
-                base.dropouts = sorted(set(base.dropouts) | {
-                    d for d in t.dropouts if d not in have})
+                base.detail = {**{f: d for f, d in t.detail.items() if f not in have},
+                               **base.detail}
                 base.faces.extend(t.faces)
                 break
         else:
@@ -398,7 +402,7 @@ def _track_kind(t: Track) -> tuple[str, Counter[str]]:
     return kinds.most_common(1)[0][0], kinds
 
 
-def _finding(track_id: int, t: Track, cfg: FinderConfig) -> TrackFinding:
+def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) -> TrackFinding:
     kind, kinds = _track_kind(t)
     strengths = [m.strength_px for m in _measured(t) if m.kind == kind]
     strength = float(np.median(strengths)) if strengths else 0.0
@@ -429,7 +433,7 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig) -> TrackFinding:
         first_frame=t.frames[0],
         last_frame=t.last_frame,
         boxes=t.all_boxes(),
-        dropout_frames=sorted(t.dropouts),
+        dropout_frames=sorted(dropouts),
         coverage=round(coverage, 3),
         confidence=round(confidence, 3),
         residual_detail=round(residual, 3),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from veilscan.tasks.finder.detail import Detail
 from veilscan.tasks.finder.measure import RegionMeasure
 
 BoxXYWH = tuple[int, int, int, int]
@@ -33,8 +34,9 @@ class Track:
     frames: list[int] = field(default_factory=list)
     boxes: list[BoxXYWH] = field(default_factory=list)
     measures: list[RegionMeasure] = field(default_factory=list)
-    dropouts: list[int] = field(default_factory=list)
-    dropout_boxes: dict[int, BoxXYWH] = field(default_factory=dict)
+    detail: dict[int, Detail] = field(default_factory=dict)
+    """Per frame, the detail in the box's middle (dropouts are judged from this series
+    once the track ends)."""
     faces: list[tuple[float, float]] = field(default_factory=list)
     """CenterFace confirmations: (score, face width px)."""
     confirm_tries: int = 0
