@@ -357,6 +357,27 @@ def _loss_by_angle(g: np.ndarray) -> np.ndarray:
     return np.log(e[0] / e[1])
 
 
+
+def _shaken_too(grey: np.ndarray, box: tuple[int, int, int, int], deg: float) -> bool:
+    """Is the picture around ``box`` streaked along ``deg`` too (camera shake, not an edit)?
+
+    A shake smears the whole frame along one direction; an editor's streak stops at the
+    box. The strips left, right, above and below the box are read by the same kernel model:
+    shake when at least half of them show a streak within 20 degrees of the region's.
+    """
+    x, y, w, h = box
+    pad = max(_KT_MIN_SIDE, int(0.3 * max(w, h)))
+    strips = (grey[y:y + h, max(0, x - pad):max(0, x)], grey[y:y + h, x + w:x + w + pad],
+              grey[max(0, y - pad):max(0, y), x:x + w], grey[y + h:y + h + pad, x:x + w])
+    votes = []
+    for st in strips:
+        if min(st.shape) < _KT_MIN_SIDE:
+            continue
+        probs, lags = kernel_type(st.astype(np.float32))
+        off = abs((lags["streak_deg"] - deg + 90.0) % 180.0 - 90.0)
+        votes.append(probs.get("motion_blur", 0.0) >= 0.5 and off <= 20.0)
+    return bool(votes) and 2 * sum(votes) >= len(votes)
+
 def _dip(p: np.ndarray) -> tuple[int, float, float, float]:
     """(lag, depth, sharpness, plateau) of a profile's deepest negative lobe beyond lag 4 (the
     pre-smoothing's own lobe sits at ~3.5 px).
@@ -438,6 +459,10 @@ _KT_MIN_P = {"box_blur": 0.7, "motion_blur": 0.75}
 far the commoner editor default, and a box called Gaussian costs less than the reverse."""
 
 
+_KT_MIN_SIDE = 36
+"""Regions narrower than this (px) keep the Gaussian reading: too few kinks to type them."""
+
+
 @lru_cache(maxsize=1)
 def _kernel_model() -> dict | None:
     return json.loads(_KT_MODEL.read_text()) if _KT_MODEL.exists() else None
@@ -448,7 +473,7 @@ def kernel_type(g: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     kernel lags from ``kernel_features``) for a region (float32 grey, frame px)."""
     feats, info = kernel_features(g)
     model = _kernel_model()
-    if model is None:
+    if model is None or min(g.shape) < _KT_MIN_SIDE:
         return {}, info
     z = (feats - np.asarray(model["mean"])) / np.asarray(model["std"])
     logits = z @ np.asarray(model["weights"]) + np.asarray(model["bias"])
@@ -497,11 +522,14 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     if sharp_share > 0.15:
         # A streak leaves the detail across it: sharp by the isotropic test. The kinks its
         # flat kernel leaves along one direction still give it away.
-        if sharp_share < 0.5 and classify:
+        # Checked without ``classify`` too: a face the quick look calls clear is dropped.
+        if sharp_share < 0.5:
             probs, lags = kernel_type(g)
             if probs.get("motion_blur", 0.0) >= _KT_MIN_P["motion_blur"] \
-                    and lags["streak_k"] >= 5:
-                return RegionMeasure("motion_blur", box_sigma(lags["streak_k"]),
+                    and lags["streak_k"] >= 5 \
+                    and not _shaken_too(grey, box, lags["streak_deg"]):
+                return RegionMeasure("motion_blur" if classify else "blur",
+                                     box_sigma(lags["streak_k"]) if classify else 0.0,
                                      min(1.0, sharp_share), 0.0)
         return RegionMeasure("clear", 0.0, 1.0, 0.0)
     if not classify:
@@ -534,9 +562,13 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     # streak keeps detail across it, so it may look almost sharp to the isotropic ratios.
     probs, lags = kernel_type(g_full)
     p_box, p_motion = probs.get("box_blur", 0.0), probs.get("motion_blur", 0.0)
-    if sigma < 1.5 and (p_motion < _KT_MIN_P["motion_blur"] or lags["streak_k"] < 5):
+    # A streak keeps detail across it (nearly sharp to the isotropic ratios); it counts when
+    # it stops at the box: a camera shake streaks the surround alike.
+    streak = p_motion >= _KT_MIN_P["motion_blur"] and p_motion > p_box \
+        and lags["streak_k"] >= 5 and not _shaken_too(grey, box, lags["streak_deg"])
+    if sigma < 1.5 and not streak:
         return RegionMeasure("clear", 0.0, 1.0, float(d[i]))
-    if p_motion >= _KT_MIN_P["motion_blur"] and p_motion > p_box:
+    if streak:
         sigma_m = box_sigma(lags["streak_k"])
         if not 0.4 * sigma <= sigma_m <= 4.0 * sigma:
             sigma_m = _streak_sigma(g, mlabels, mtable, lags["streak_deg"]) / f_px
