@@ -94,12 +94,16 @@ class RedactionFinder:
         self._buffer: deque[tuple[int, np.ndarray]] = deque(
             maxlen=self.cfg.max_gap_frames + self.cfg.scan_stride + 2)
         self._next_id = 0
+        self._shape: tuple[int, ...] = ()
         self._last_index = -1
         self._slack = 10
         self._rejected: list[tuple[BoxXYWH, int]] = []
-        self._clear_faces: list[BoxXYWH] = []
-        """Faces the detector saw unredacted at its last run."""
         """Regions recently measured as not redacted, with the frame until which to skip them."""
+        self._clear_faces: list[BoxXYWH] = []
+        """Faces the detector's last run saw unredacted: smooth skin inside is no redaction."""
+        self._clear_log: list[tuple[int, BoxXYWH]] = []
+        """Every face the detector saw and the finder did not judge redacted (clear, or as
+        soft as its surroundings), with its frame (see ``_transient``)."""
 
     def add_frame(self, index: int, rgb: np.ndarray) -> None:
         """Process frame ``index`` (``H x W x 3`` uint8 RGB)."""
@@ -113,6 +117,7 @@ class RedactionFinder:
             self._slack = (max(6, self.cfg.min_face_px // 4)
                            + int(np.ceil(self.cfg.window_px / scale / 2)) + 4)
         self._last_index = index
+        self._shape = grey.shape
         self._buffer.append((index, grey))
         cfg = self.cfg
         if index % cfg.scan_stride == 0:
@@ -182,10 +187,11 @@ class RedactionFinder:
         self._rejected = [(b, until) for b, until in self._rejected if until >= index]
         dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
         run_detector = index % (cfg.scan_stride * cfg.detect_every) == 0
+        max_w = cfg.max_face_frac * min(grey.shape)
         if run_detector:
             self._clear_faces = []
-        max_w = cfg.max_face_frac * min(grey.shape)
-        for face in (self._faces(rgb) if run_detector else []):
+        faces = self._faces(rgb) if run_detector else []
+        for face in faces:
             if face[2] > max_w:
                 continue  # a close-up filling the frame: too big to tell from shake or defocus
             coarse = _grow(face, 0.1, grey.shape)
@@ -206,6 +212,8 @@ class RedactionFinder:
             if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.2:
                 continue  # the whole picture around it is as soft: shake or defocus
             dets.append((box, m, True))
+        self._clear_log += [(index, f) for f in faces
+                            if all(iou(_grow(f, 0.1, grey.shape), d[0]) < 0.3 for d in dets)]
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
         live_boxes = [t.predict(index) for t in self._live]
@@ -306,6 +314,21 @@ class RedactionFinder:
                 bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
                 _note(track, fi, grey, bi)
 
+    def _transient(self, track: Track) -> bool:
+        """Was this face seen unredacted both before and after the track (within the gap a
+        track survives)? Then the softness was the camera's (a focus pull, a quick move),
+        not an editor's: a redaction covers a face for as long as it is shown, and one that
+        starts or ends mid-shot leaves a clear face on one side only."""
+        w = self.cfg.max_gap_frames
+        first, last = track.frames[0], track.last_frame
+
+        def seen(frames: range, box: BoxXYWH) -> bool:
+            return any(f in frames and (iou(face, box) > 0.3 or _inside(box, _grow(
+                face, 0.3, self._shape)) > 0.6) for f, face in self._clear_log)
+
+        return (seen(range(first - w, first), track.boxes[0])
+                and seen(range(last + 1, last + w + 1), track.boxes[-1]))
+
     def finish(self) -> list[TrackFinding]:
         """Close all tracks and return the findings, ordered by first frame.
 
@@ -316,6 +339,7 @@ class RedactionFinder:
             self._close(t)
         tracks = self._done
         self._done, self._live = [], []
+        max_w = self.cfg.max_face_frac * min(self._shape) if self._shape else np.inf
         out = []
         tracks = _merge_fragments([t for t in tracks if len(t.frames) >= 2],
                                   self.cfg.max_gap_frames)
@@ -325,6 +349,10 @@ class RedactionFinder:
                 continue
             kind, _ = _track_kind(t)
             if kind != "solid" and not t.faces:
+                continue
+            if float(np.median([b[2] for b in t.boxes])) > max_w:
+                continue  # most of the frame: a soft picture, not a face redaction
+            if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
             series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= t.last_frame}
             dropouts = dropout_frames(series, kind, self.cfg.min_track_frames)
