@@ -11,7 +11,7 @@ and the two head-pose GIFs) must stay unseen. Faces here are ORL subjects, the o
 portrait ladder and scikit-image's astronaut, pasted on textured backgrounds at face widths
 40-200 px, redacted with tasks/obfuscate.py (random strength, angle, rect/ellipse mask,
 feathering), encoded with libx264 at CRF 18-30 and decoded; features are read at the true
-redaction box shifted by a few percent and squeezed to 60-110 % per side (the finder's boxes
+redaction box shifted by a few percent and squeezed to 85-105 % per side (the finder's boxes
 are not exact). Train and
 held-out sets use different ORL subjects and seeds.
 """
@@ -154,7 +154,7 @@ def make_case(rng: np.random.Generator, face: Face, bgs: list[np.ndarray], width
     # The finder's boxes are off by a few percent and often narrower or taller than the
     # redaction (its refinement follows the smooth area): shift, and squeeze each side.
     j = rng.uniform(-0.07, 0.07, 2)
-    sw, sh = rng.uniform(0.6, 1.1, 2)
+    sw, sh = rng.uniform(0.85, 1.05, 2)
     box = (int(x + j[0] * bw + (1 - sw) * bw / 2), int(y + j[1] * bh + (1 - sh) * bh / 2),
            int(bw * sw), int(bh * sh))
     return cv2.cvtColor(dec[3], cv2.COLOR_RGB2GRAY), box
