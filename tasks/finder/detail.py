@@ -69,7 +69,7 @@ def region_detail(grey: np.ndarray, box: tuple[int, int, int, int]) -> Detail | 
     if f < 1.0:
         g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     g = g.astype(np.float32)
-    p10, p90 = np.percentile(g, (10, 90))
+    p10, p90 = np.percentile(g[::2, ::2], (10, 90))  # every 4th pixel: plenty for a range
     return Detail(_sharp_share(g), _off_grid(g), float(p90 - p10))
 
 

@@ -128,9 +128,10 @@ class RedactionFinder:
                 self._close(t)
                 continue
             still.append(t)
-            if index not in t.detail:
-                # Every frame is judged, at the box the track expects (a later detection
-                # replaces it with the interpolated one): a dropout leaves no detection.
+            if index - t.last_frame >= cfg.scan_stride and index not in t.detail:
+                # A scan went by without a detection (a dropout leaves none): judge this frame
+                # at the box the track expects. A later detection replaces it with the
+                # interpolated box (``_fill_gap``), as it does for every frame in between.
                 near = index - t.last_frame <= 2 * cfg.scan_stride
                 _note(t, index, grey, t.predict(index) if near else t.boxes[-1])
         self._live = still
@@ -209,9 +210,10 @@ class RedactionFinder:
                 box = coarse
             if m is None or m.kind not in _REDACTED:
                 continue
-            if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.2:
+            if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
                 continue  # the whole picture around it is as soft: shake or defocus
-            dets.append((box, m, True))
+            if box[2] <= 1.1 * max_w:  # refining can grow a box into the soft picture
+                dets.append((box, m, True))
         self._clear_log += [(index, f) for f in faces
                             if all(iou(_grow(f, 0.1, grey.shape), d[0]) < 0.3 for d in dets)]
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
@@ -228,7 +230,7 @@ class RedactionFinder:
             box = (refine_mosaic_box(grey, coarse, self._slack) if "mosaic" in kinds
                    else refine_box(grey, coarse, cfg, self._slack))
             m = measure_region(grey, box, classify=False)
-            too_small = min(box[2], box[3]) < 0.8 * cfg.min_face_px
+            bad_size = min(box[2], box[3]) < 0.8 * cfg.min_face_px or box[2] > 1.1 * max_w
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
             on_edge = m is not None and m.kind == "solid" and (
                 box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1
@@ -236,7 +238,7 @@ class RedactionFinder:
             # Smooth regions are CenterFace's to find: a soft patch from the grid or flat map
             # is defocused background, unless the scan itself looks for blurs.
             wanted = _REDACTED if "blur" in cfg.scan_kinds else {"mosaic", "solid"}
-            if m is None or m.kind not in wanted or too_small or on_edge:
+            if m is None or m.kind not in wanted or bad_size or on_edge:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))
@@ -295,9 +297,12 @@ class RedactionFinder:
         if face is None:
             return
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        if m.kind not in ("mosaic", "solid") and ring_sharp_share(grey, box) < 0.2:
+        if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
             return  # the picture around it is as soft: shake or defocus, not a redaction
         track.faces.append((face[0], float(face[1][2])))
+        for fi, g in self._buffer:  # now worth judging: the frames still at hand
+            if track.frames[0] <= fi <= track.last_frame and fi not in track.detail:
+                _note(track, fi, g, track.box_at(fi))
         if m.kind == "blur":  # now worth fitting the kernel
             fitted = measure_region(grey, box)
             if fitted is not None and fitted.kind in _REDACTED:
@@ -362,8 +367,32 @@ class RedactionFinder:
         return out
 
 
+def _softer_than_surround(grey: np.ndarray, box: BoxXYWH) -> bool:
+    """Is the region blurrier than the picture around it, as a redaction is?
+
+    A sharp surround settles it. Soft footage (a defocused background, a low-quality GIF)
+    has a soft surround too, and then the region must be much softer than it: a face blurred
+    by camera shake keeps about as much fine detail as its surround (on the bench, a share
+    of sharp pixels of 0.2-0.3 in the face's middle against 0.1-0.2 around it), a redacted
+    face keeps almost none (below 0.1).
+    """
+    ring = ring_sharp_share(grey, box)
+    if ring >= 0.2:
+        return True
+    d = region_detail(grey, box)
+    return d is not None and d.sharp_share <= 0.5 * ring
+
+
+def _reportable(track: Track) -> bool:
+    """Could this track become a finding (a face confirmed in it, or a fill or a mosaic)?
+    Until then its frames are not worth judging for dropouts (most candidates are scenery)."""
+    return bool(track.faces) or track.measures[-1].kind in ("solid", "mosaic")
+
+
 def _note(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH) -> None:
     """Record the detail in the middle of ``box`` at ``frame`` for the dropout judgement."""
+    if not _reportable(track):
+        return
     d = region_detail(grey, box)
     if d is not None:
         track.detail[frame] = d
