@@ -511,7 +511,11 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     fill = float(np.median(mid))
     # An editor's fill is one colour (codec noise aside); skin and walls shade across it.
     if (p90 - p10) < 5.0 and _energy(mid) < 2.0 and float(np.mean(np.abs(g - fill) < 3)) > 0.7:
-        if _fill_contrast(grey, box, fill) < 0.6 or not _fill_shaped(grey, box, fill):
+        # Judged at the box edge (a rectangle) or at the fill's own outline (an oval, or a
+        # box that cut into the fill): either reading of an editor's fill will do.
+        contrast, shaped = _fill_outline(grey, box, fill)
+        if not ((contrast >= 0.8 and shaped) or (_fill_contrast(grey, box, fill) >= 0.6
+                                                 and _fill_shaped(grey, box, fill))):
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
     block, score = mosaic_period(g)
@@ -639,6 +643,13 @@ def _residual(f: np.ndarray, table: np.ndarray, labels: list[tuple[str, float]])
     return float(np.clip((math.exp(f[0]) - 1.0) / (math.exp(clear) - 1.0), 0.0, 1.0))
 
 
+def _middle(g: np.ndarray) -> np.ndarray:
+    """The central 60 % (each axis) of a crop: inside any rectangle or inscribed ellipse."""
+    h, w = g.shape
+    return g[int(0.2 * h):max(int(0.8 * h), int(0.2 * h) + 1),
+             int(0.2 * w):max(int(0.8 * w), int(0.2 * w) + 1)]
+
+
 def _fill_shaped(grey: np.ndarray, box: tuple[int, int, int, int], fill: float) -> bool:
     """Does the fill colour cover ``box`` as a rectangle or an inscribed ellipse would?
 
@@ -659,13 +670,6 @@ def _fill_shaped(grey: np.ndarray, box: tuple[int, int, int, int], fill: float) 
     return inter / max(1.0, float(np.sum(mask | ell))) >= 0.85
 
 
-def _middle(g: np.ndarray) -> np.ndarray:
-    """The central 60 % (each axis) of a crop: inside any rectangle or inscribed ellipse."""
-    h, w = g.shape
-    return g[int(0.2 * h):max(int(0.8 * h), int(0.2 * h) + 1),
-             int(0.2 * w):max(int(0.8 * w), int(0.2 * w) + 1)]
-
-
 def _fill_contrast(grey: np.ndarray, box: tuple[int, int, int, int], fill: float) -> float:
     """Share of a 3 px ring just outside ``box`` that differs from the fill colour.
 
@@ -681,6 +685,44 @@ def _fill_contrast(grey: np.ndarray, box: tuple[int, int, int, int], fill: float
     if not ring.any():
         return 0.0
     return float(np.mean(np.abs(patch[ring] - fill) > 10))
+
+
+def _fill_outline(grey: np.ndarray, box: tuple[int, int, int, int],
+                  fill: float) -> tuple[float, bool]:
+    """(contrast, shaped) of the fill-coloured region through the middle of ``box``.
+
+    The region is the connected patch of the fill colour (within 6 grey levels) that holds
+    the box centre, looked for in the box grown by a tenth, so a box that cuts into an oval
+    still sees the whole fill. An editor's fill ends in a crisp
+    outline: contrast is the share of a 3 px ring just outside the patch that differs from
+    the fill by more than 10 levels (a flat wall or a dark shirt fades into similar tones).
+    It is drawn as a box or an oval: shaped is True when the patch fills >= 90 % of its
+    bounding box or overlaps the inscribed ellipse with IoU >= 0.85 (a shadow is ragged).
+    """
+    x, y, w, h = box
+    fh, fw = grey.shape
+    mx, my = w // 10 + 4, h // 10 + 4
+    x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(fw, x + w + mx), min(fh, y + h + my)
+    patch = grey[y0:y1, x0:x1].astype(np.float32)
+    same = (np.abs(patch - fill) < 6).astype(np.uint8)
+    _, labels = cv2.connectedComponents(same, connectivity=4)
+    cy, cx = min(y + h // 2 - y0, patch.shape[0] - 1), min(x + w // 2 - x0, patch.shape[1] - 1)
+    lab = labels[cy, cx]
+    if lab == 0:
+        return 0.0, False
+    region = (labels == lab).astype(np.uint8)
+    ring = (cv2.dilate(region, np.ones((7, 7), np.uint8)) > 0) & (region == 0)
+    contrast = float(np.mean(np.abs(patch[ring] - fill) > 10)) if ring.any() else 0.0
+    ys, xs = np.nonzero(region)
+    bh, bw = int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
+    inner = region[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(bool)
+    if float(inner.mean()) >= 0.9:
+        return contrast, True
+    ell = np.zeros((bh, bw), np.uint8)
+    cv2.ellipse(ell, (bw // 2, bh // 2), (max(1, bw // 2), max(1, bh // 2)), 0, 0, 360, 1, -1)
+    ell_b = ell.astype(bool)
+    overlap = float(np.sum(inner & ell_b)) / max(1.0, float(np.sum(inner | ell_b)))
+    return contrast, overlap >= 0.85
 
 
 def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> bool:
