@@ -21,7 +21,7 @@ import numpy as np
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
-from veilscan.tasks.finder.detail import dropout_frames, region_detail
+from veilscan.tasks.finder.detail import BLUR_RULE, RULES, dropout_frames, region_detail
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
     looks_clear,
@@ -271,6 +271,10 @@ class RedactionFinder:
                 track.faces.append((1.0, float(box[2])))
             self._live.append(track)
             self._maybe_confirm(track, rgb, box, m)
+        held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
+        for t in self._live:
+            if id(t) not in held and t.last_frame < index and _reportable(t):
+                self._hold(t, index, grey)
         # A blurred region CenterFace never saw a face in is scenery: stop following it.
         keep = []
         for t in self._live:
@@ -307,6 +311,28 @@ class RedactionFinder:
             fitted = measure_region(grey, box)
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
+
+    def _hold(self, track: Track, index: int, grey: np.ndarray) -> None:
+        """Keep a track whose face the scan lost (a head turned away, a heavy blur the
+        detector no longer reads as a face) while its box still shows the same redaction:
+        the detail there stays at the track's own level. A face moving out of the box, or
+        the redaction dropping out, changes it and ends the hold."""
+        if len(track.detail) < 3:
+            return
+        box = track.boxes[-1]
+        d = region_detail(grey, box)
+        if d is None:
+            return
+        rule = RULES.get(track.measures[-1].kind, BLUR_RULE)
+        base = float(np.median([getattr(v, rule.field) for v in track.detail.values()]))
+        value = getattr(d, rule.field)
+        kind = track.measures[-1].kind
+        if value - base <= 0.5 * rule.jump and value < rule.floor and (
+                kind in ("mosaic", "solid") or _softer_than_surround(grey, box)):
+            if index - track.last_frame > 1:
+                self._fill_gap(track, index, box)
+            track.add(index, box, track.measures[-1])
+            track.detail[index] = d
 
     def _fill_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
         """Measure the frames since the track's last detection at interpolated boxes (a
