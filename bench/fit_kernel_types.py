@@ -123,8 +123,9 @@ def random_recipe(rng: np.random.Generator, kind: str) -> Recipe | None:
 
 
 def make_case(rng: np.random.Generator, face: Face, bgs: list[np.ndarray], width: int,
-              recipe: Recipe | None, crf: int, soft: float) -> tuple[np.ndarray, tuple]:
-    """A grey decoded P-frame and the (jittered) redaction box in it."""
+              recipe: Recipe | None, crf: int, soft: float) -> tuple[np.ndarray, tuple, list]:
+    """A grey decoded P-frame, the (jittered) redaction box in it, and three more
+    (frame, box) pairs of the same clip (a track)."""
     _, img, (fx, fy, fw, fh) = face
     s = width / fw
     m = 0.45
@@ -150,14 +151,22 @@ def make_case(rng: np.random.Generator, face: Face, bgs: list[np.ndarray], width
         frames.append(f)
         boxes.append(box)
     dec = roundtrip(frames, crf)
-    x, y, bw, bh = boxes[3]
-    # The finder's boxes are off by a few percent and often narrower or taller than the
-    # redaction (its refinement follows the smooth area): shift, and squeeze each side.
-    j = rng.uniform(-0.07, 0.07, 2)
-    sw, sh = rng.uniform(0.85, 1.05, 2)
-    box = (int(x + j[0] * bw + (1 - sw) * bw / 2), int(y + j[1] * bh + (1 - sh) * bh / 2),
-           int(bw * sw), int(bh * sh))
-    return cv2.cvtColor(dec[3], cv2.COLOR_RGB2GRAY), box
+
+    def jittered(i: int, r: np.random.Generator) -> tuple:
+        # The finder's boxes are off by a few percent and often narrower or taller than the
+        # redaction (its refinement follows the smooth area): shift, and squeeze each side.
+        x, y, bw, bh = boxes[i]
+        j = r.uniform(-0.07, 0.07, 2)
+        sw, sh = r.uniform(0.85, 1.05, 2)
+        return (int(x + j[0] * bw + (1 - sw) * bw / 2), int(y + j[1] * bh + (1 - sh) * bh / 2),
+                int(bw * sw), int(bh * sh))
+
+    box = jittered(3, rng)
+    # The other P-frames, boxes jittered apart, make a short track; their own generator
+    # leaves the single-frame sets as they were.
+    r2 = np.random.default_rng([*box, crf, width])
+    track = [(cv2.cvtColor(dec[i], cv2.COLOR_RGB2GRAY), jittered(i, r2)) for i in (1, 2, 4)]
+    return cv2.cvtColor(dec[3], cv2.COLOR_RGB2GRAY), box, track
 
 
 def dataset(seed: int, n_per_class: int, face_set: list[Face]) -> list[dict]:
@@ -171,8 +180,9 @@ def dataset(seed: int, n_per_class: int, face_set: list[Face]) -> list[dict]:
             soft = float(rng.choice([0.0, 0.0, 0.7, 1.2])) if kind == "clear" else 0.0
             width = int(rng.integers(40, 200))
             crf = int(rng.integers(18, 31))
-            grey, box = make_case(rng, face, bgs, width, recipe, crf, soft)
-            out.append({"kind": kind, "recipe": recipe, "grey": grey, "box": box, "W": width})
+            grey, box, track = make_case(rng, face, bgs, width, recipe, crf, soft)
+            out.append({"kind": kind, "recipe": recipe, "grey": grey, "box": box, "W": width,
+                        "track": track})
     return out
 
 
@@ -229,9 +239,32 @@ def report(cases: list[dict], title: str) -> None:
               + f"   {conf[k][k] / max(n, 1):.2f}   {err}")
 
 
+def report_tracks(cases: list[dict], title: str) -> None:
+    """Track-level types over each case's four P-frames: the majority of the frames' own
+    types against ``measure.vote_kernel_type`` (what the finder's track typing can use)."""
+    rows: dict[str, dict[str, Counter]] = {"majority": defaultdict(Counter),
+                                          "vote": defaultdict(Counter)}
+    for c in cases:
+        ms = [m for m in (measure.measure_region(g, b)
+                          for g, b in [(c["grey"], c["box"]), *c["track"]]) if m is not None]
+        kinds = Counter(m.kind for m in ms if m.kind != "blur")
+        rows["majority"][c["kind"]][kinds.most_common(1)[0][0] if kinds else "None"] += 1
+        rows["vote"][c["kind"]][measure.vote_kernel_type(ms) if ms else "None"] += 1
+    cols = list(CLASSES) + ["unknown", "mosaic", "solid", "None"]
+    for rule, conf in rows.items():
+        print(f"\n{title}, tracks by {rule}\n{'true / pred':14s}"
+              + "".join(f"{k[:8]:>9s}" for k in cols) + "    acc")
+        for k in CLASSES:
+            n = sum(conf[k].values())
+            print(f"{k:14s}" + "".join(f"{conf[k][p]:9d}" for p in cols)
+                  + f"   {conf[k][k] / max(n, 1):.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only report with the stored model")
+    ap.add_argument("--tracks", action="store_true",
+                    help="also type 4-frame tracks (majority of frames, and the vote)")
     ap.add_argument("--n", type=int, default=300, help="training cases per class")
     args = ap.parse_args()
     held = dataset(11, max(20, args.n // 4), faces(range(2, 41, 2)) + portraits()[:1])
@@ -243,6 +276,8 @@ def main() -> None:
         measure._kernel_model.cache_clear()
         print(f"wrote {OUT} ({len(y)} training cases)")
     report(held, "held-out (even ORL subjects, portrait 480p, seed 11): measure_region")
+    if args.tracks:
+        report_tracks(held, "held-out")
 
 
 if __name__ == "__main__":
