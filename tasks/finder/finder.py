@@ -381,7 +381,7 @@ class RedactionFinder:
             kind, _ = _track_kind(t)
             if kind != "solid" and not t.faces:
                 continue
-            if float(np.median([b[2] for b in t.boxes])) > max_w:
+            if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
