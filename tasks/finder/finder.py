@@ -355,7 +355,8 @@ class RedactionFinder:
 
         def seen(frames: range, box: BoxXYWH) -> bool:
             return any(f in frames and (iou(face, box) > 0.3 or _inside(box, _grow(
-                face, 0.3, self._shape)) > 0.6) for f, face in self._clear_log)
+                face, 0.3, self._shape)) > 0.6 or _inside(face, box) > 0.8)
+                for f, face in self._clear_log)
 
         return (seen(range(first - w, first), track.boxes[0])
                 and seen(range(last + 1, last + w + 1), track.boxes[-1]))
