@@ -28,6 +28,7 @@ from veilscan.tasks.finder.measure import (
     measure_region,
     refine_mosaic_box,
     ring_sharp_share,
+    vote_kernel_type,
 )
 from veilscan.tasks.finder.scan import Candidate, refine_box, scan_frame
 from veilscan.tasks.finder.tracking import BoxXYWH, Track, assign, iou
@@ -479,16 +480,18 @@ def _measured(t: Track) -> list[RegionMeasure]:
 
 
 def _track_kind(t: Track) -> tuple[str, Counter[str]]:
-    """Majority redaction type over the fitted measurements (``unknown`` if none fitted)."""
+    """The track's redaction type (``measure.vote_kernel_type``: majority, with box against
+    Gaussian settled by the kernel model's evidence over all frames) and the kinds counted."""
     kinds = Counter(m.kind for m in _measured(t) if m.kind != "blur")
     if not kinds:
         return "unknown", Counter({"unknown": len(t.measures)})
-    return kinds.most_common(1)[0][0], kinds
+    return vote_kernel_type(_measured(t)), kinds
 
 
 def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) -> TrackFinding:
     kind, kinds = _track_kind(t)
-    strengths = [m.strength_px for m in _measured(t) if m.kind == kind]
+    same = ("gaussian_blur", "box_blur") if kind in ("gaussian_blur", "box_blur") else (kind,)
+    strengths = [m.strength_px for m in _measured(t) if m.kind in same]
     strength = float(np.median(strengths)) if strengths else 0.0
     if kind == "solid":
         strength = 0.0
@@ -502,11 +505,11 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) ->
         face_w = float(np.median([f[1] for f in t.faces]))
     span = t.last_frame - t.frames[0] + 1
     persistence = min(1.0, len(t.frames) / max(1.0, span / cfg.scan_stride))
-    agreement = kinds[kind] / max(1, sum(kinds.values()))
+    agreement = sum(kinds[k] for k in same) / max(1, sum(kinds.values()))
     confirmed = 1.0 if t.faces else 0.0
     confidence = float(np.clip(0.35 + 0.25 * persistence + 0.15 * agreement
                                + 0.25 * confirmed, 0.0, 1.0))
-    residual = float(np.median([m.residual_detail for m in _measured(t) if m.kind == kind]
+    residual = float(np.median([m.residual_detail for m in _measured(t) if m.kind in same]
                                or [0.0]))
     return TrackFinding(
         track_id=track_id,
