@@ -446,13 +446,30 @@ def _same_face(a: Track, b: Track, max_gap: int) -> bool:
     return iou(p, q) > 0.3 or max(_inside(p, q), _inside(q, p)) > 0.6
 
 
+def _reach(t: Track, max_gap: int) -> tuple[int, int, int, int, int, int]:
+    """(first frame, last frame, x0, y0, x1, y1): where and when a track could meet another,
+    its span widened by ``max_gap`` frames."""
+    return (t.frames[0] - max_gap, t.last_frame + max_gap, min(b[0] for b in t.boxes),
+            min(b[1] for b in t.boxes), max(b[0] + b[2] for b in t.boxes),
+            max(b[1] + b[3] for b in t.boxes))
+
+
+def _disjoint(p: tuple[int, ...], q: tuple[int, ...]) -> bool:
+    """Do two reaches miss each other in time or in space?"""
+    return (p[1] < q[0] or q[1] < p[0] or p[4] <= q[2] or q[4] <= p[2] or p[5] <= q[3]
+            or q[5] <= p[3])
+
+
 def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
     """Join tracks of one redaction that the scan split (parts of a mosaic, a lost frame)."""
     merged: list[Track] = []
     # Tracks the face detector saw come first: their boxes cover the face, not a fragment.
     for t in sorted(tracks, key=lambda t: (-len(t.faces), -float(np.median(
             [b[2] * b[3] for b in t.boxes])))):
+        reach = _reach(t, max_gap)
         for base in merged:
+            if _disjoint(reach, _reach(base, 0)):
+                continue  # far apart in time or space: skip the frame-by-frame comparison
             if _same_face(base, t, max_gap):
                 # Within the base's span its own boxes win; the fragment only extends it.
                 lo, hi = base.frames[0], base.last_frame

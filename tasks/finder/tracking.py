@@ -6,6 +6,7 @@ detections sparse; boxes for frames without one are linearly interpolated.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,10 +64,20 @@ class Track:
         self.measures.append(measure)
 
     def box_at(self, frame: int) -> BoxXYWH:
-        """Interpolated box for any frame between the first and last detection."""
-        fr = np.array(self.frames)
-        bx = np.array(self.boxes, float)
-        return tuple(int(round(float(np.interp(frame, fr, bx[:, k])))) for k in range(4))  # type: ignore[return-value]
+        """Interpolated box for any frame between the first and last detection (clamped to
+        the ends outside them). Called per frame pair when fragments are merged: plain
+        Python, no arrays."""
+        i = bisect.bisect_left(self.frames, frame)
+        if i <= 0:
+            return self.boxes[0]
+        if i >= len(self.frames):
+            return self.boxes[-1]
+        f0, f1 = self.frames[i - 1], self.frames[i]
+        if f1 == frame:
+            return self.boxes[i]
+        a = (frame - f0) / (f1 - f0)
+        b0, b1 = self.boxes[i - 1], self.boxes[i]
+        return tuple(int(round(p + a * (q - p))) for p, q in zip(b0, b1, strict=True))  # type: ignore[return-value]
 
     def all_boxes(self) -> list[tuple[int, int, int, int, int]]:
         """``[frame, x, y, w, h]`` for every frame first..last."""
