@@ -97,6 +97,8 @@ def face_in_region(rgb: np.ndarray, box: tuple[int, int, int, int], target_px: f
     fh, fw = rgb.shape[:2]
     m = int(margin * max(w, h))
     x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(fw, x + w + m), min(fh, y + h + m)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None  # the box lies (almost) outside the frame
     f = min(target_px / max(w, h, 1), 1.7)  # enlarging more only invents faces in skin
     crop = cv2.resize(rgb[y0:y1, x0:x1], None, fx=f, fy=f,
                       interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
