@@ -138,14 +138,15 @@ _BLURS = {"gaussian_blur", "box_blur", "motion_blur", "unknown"}
     [Recipe("box_blur", 11.0),
      pytest.param(Recipe("motion_blur", 15.0), marks=pytest.mark.xfail(
          strict=True, reason="known gap: a streak on this small synthetic head is not found "
-                             "(bench motion_blur recall ~0.5)")),
+                             "(bench motion_blur recall 0.78)")),
      Recipe("gaussian_blur", 5.0, shape="ellipse", feather_px=4.0)],
     ids=["box", "motion", "oval-feathered"],
 )
 def test_other_blurs_are_found_as_blurs(recipe):
-    # Box and motion kernels are found and sized as an equivalent Gaussian sigma; telling
-    # them from a Gaussian is not reliable yet (see docs/BENCHMARKS.md), so only the family
-    # and the strength are checked here.
+    # Box and motion kernels are found and sized as an equivalent Gaussian sigma; the type is
+    # checked after H.264 in test_blur_type_survives_h264 (box blur is typed right in only
+    # about 0.7 of bench tracks, see docs/BENCHMARKS.md), so only the family and the
+    # strength are checked here.
     frames, truth = make_clip(recipe, face_w=130)
     t = _one_track(frames, truth)
     assert t.redaction_type in _BLURS
