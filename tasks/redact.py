@@ -1,8 +1,9 @@
 """Solid-fill re-redaction: render a clip again with every tracked face painted over.
 
 A solid fill is the one redaction no restoration or recognition attack can undo, so a risky
-clip is rendered again with each track's boxes (grown by a margin, held a few frames before
-and after the track and widened around dropouts) filled with one colour. Everything else is
+clip is rendered again with each track's boxes (each frame's box widened to its neighbours'
+within a few frames, grown by a margin, held a few frames before and after the track and
+widened around dropouts) filled with one colour. Everything else is
 kept as close to the source as a re-encode allows: the video is re-encoded with the source
 codec (or the nearest available encoder) at near-transparent quality, with the source's time
 base and timestamps (so fps, frame count and duration stay), pixel format, colour tags,
@@ -150,8 +151,10 @@ def fill_boxes_by_frame(tracks: list[TrackFinding], frame_count: int, width: int
                         plan: RedactionPlan) -> dict[int, list[Rect]]:
     """Frame index -> ``(x, y, w, h)`` rectangles (px, clipped to the frame) to fill.
 
-    Per track: its box on every frame of the track (dropout frames included: a dropout is a
-    frame inside the track whose redaction failed, and it gets the track's box); the first box
+    Per track: on every frame of the track, the bounding box of its boxes within
+    ``pad_frames`` of that frame (dropout frames included: a dropout is a frame inside the
+    track whose redaction failed, and it gets the track's box; the window absorbs a box that
+    jitters for a frame, which left part of a face showing in a render); the first box
     held for ``pad_frames`` frames before the track and the last box for ``pad_frames`` after
     it (detections start late and end early); around each dropout, every frame within
     ``pad_frames`` gets the bounding box of the track's boxes over that window (a dropout
@@ -166,7 +169,13 @@ def fill_boxes_by_frame(tracks: list[TrackFinding], frame_count: int, width: int
         if not boxes:
             continue
         first, last = min(boxes), max(boxes)
-        per_frame = dict(boxes)
+        # Each frame gets the bounding box of the track's boxes within pad_frames of it: a
+        # detector box that jitters for a frame (too narrow, shifted) must not leave part of
+        # the face uncovered, and a face moves little in a few frames.
+        per_frame = {f: _bounding([boxes[g] for g in range(max(first, f - pad),
+                                                            min(last, f + pad) + 1)
+                                   if g in boxes])
+                     for f in boxes}
         for k in range(1, pad + 1):
             per_frame[first - k] = boxes[first]
             per_frame[last + k] = boxes[last]

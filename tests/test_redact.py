@@ -166,18 +166,32 @@ def test_plan_holds_first_and_last_box_in_padding():
     assert fills[7] == fills[9] == [(200, 50, 20, 30)]
     assert fills[17] == fills[15] == [(240, 50, 20, 30)]
     assert 6 not in fills and 18 not in fills
-    assert fills[12] == [(220, 50, 20, 30)]
+    # Inside the track each frame gets its neighbours' boxes too (10..14 at pad 3).
+    assert fills[12] == [(200, 50, 60, 30)]
+
+
+def test_plan_covers_a_box_that_jitters_for_one_frame():
+    # A face standing still; the detector's box on frame 15 is too narrow and too high
+    # (the demo's box-blurred lineup face did this). The fill must still cover the face.
+    boxes = [(f, 137, 101, 62, 69) for f in range(10, 21)]
+    boxes[5] = (15, 152, 64, 34, 104)
+    track = TrackFinding(0, "box_blur", 3, 62, 20, 10, 20, boxes)
+    fills = fill_boxes_by_frame([track], 30, 384, 288, RedactionPlan(margin=0.0, pad_frames=3))
+    x, y, w, h = fills[15][0]
+    assert x <= 137 and y <= 64 and x + w >= 199 and y + h >= 170
+    assert fills[10] == fills[20] == [(137, 101, 62, 69)]  # 3 frames from the odd one out
 
 
 def test_plan_widens_around_dropout_and_fills_gaps():
     boxes = [(f, 10 * f, 0, 20, 20) for f in range(0, 20) if f != 13]  # frame 13 missing
     track = TrackFinding(0, "mosaic", 8, 20, 2, 0, 19, boxes, dropout_frames=[8])
     fills = fill_boxes_by_frame([track], 20, 1000, 100, RedactionPlan(margin=0.0, pad_frames=2))
-    window = (60, 0, 100 + 20 - 60, 20)  # union of frames 6..10
-    for f in range(6, 11):
-        assert fills[f] == [window], f
-    assert fills[5] == [(50, 0, 20, 20)] and fills[11] == [(110, 0, 20, 20)]
-    assert fills[13] == [(120, 0, 20, 20)]  # the missing box holds frame 12's
+    wx0, wx1 = 60, 100 + 20  # the dropout's window: union of frames 6..10
+    for f in range(6, 11):  # the window, and each frame's own neighbours (f-2..f+2)
+        x, y, w, h = fills[f][0]
+        assert (x, x + w) == (min(wx0, 10 * (f - 2)), max(wx1, 10 * (f + 2) + 20)), f
+    assert fills[5] == [(30, 0, 60, 20)]  # frames 3..7
+    assert fills[13] == [(110, 0, 60, 20)]  # frames 11..15, the missing 13 holding 12's box
 
 
 def test_plan_covers_a_dropout_reported_outside_its_track():
