@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import TrackFinding, box_sigma
+from veilscan.footage import h264_roundtrip
 from veilscan.tasks.decode import open_clip
 from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames
 from veilscan.tasks.finder.confirm import detect_faces
@@ -146,25 +147,6 @@ def _expand(box: Box, frac: float, shape: tuple[int, ...]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
-def _encode_roundtrip(frames: list[np.ndarray], fps: float, crf: int) -> list[np.ndarray]:
-    """Encode with libx264 in memory and decode again (compression noise)."""
-    buf = io.BytesIO()
-    out = av.open(buf, "w", format="mp4")
-    stream = out.add_stream("libx264", rate=int(round(fps)))
-    stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
-    stream.options = {"crf": str(crf), "preset": "veryfast"}
-    for img in frames:
-        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-    buf.seek(0)
-    with av.open(buf) as inp:
-        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
-
-
 def build_clip(src: Source, spec: ClipSpec) -> tuple[list[np.ndarray], list[dict[int, Box]], float]:
     """Frames of the labelled clip, truth boxes per face track, and the median face width."""
     frames, truth = [], defaultdict(dict)
@@ -198,7 +180,7 @@ def build_clip(src: Source, spec: ClipSpec) -> tuple[list[np.ndarray], list[dict
             if k not in spec.dropouts:
                 img = apply(img, rbox, spec.recipe)
         frames.append(img)
-    frames = _encode_roundtrip(frames, src.fps, spec.crf)
+    frames = h264_roundtrip(frames, spec.crf, src.fps)
     return frames, [dict(t) for t in truth.values()], float(np.median(widths) if widths else 0)
 
 

@@ -23,7 +23,6 @@ different ORL subjects and portrait size.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 from skimage import data
 
 from veilscan.catalog.clip_result import box_sigma
+from veilscan.footage import h264_roundtrip
 from veilscan.tasks.finder import measure
 from veilscan.tasks.obfuscate import Recipe, apply
 
@@ -94,25 +94,6 @@ def _background(rng: np.random.Generator, bgs: list[np.ndarray], h: int, w: int)
     return src[y:y + h, x:x + w].copy()
 
 
-def roundtrip(frames: list[np.ndarray], crf: int) -> list[np.ndarray]:
-    """libx264 in memory and back (as bench/finder.py does)."""
-    buf = io.BytesIO()
-    out = av.open(buf, "w", format="mp4")
-    st = out.add_stream("libx264", rate=25)
-    st.height, st.width = frames[0].shape[:2]
-    st.pix_fmt = "yuv420p"
-    st.options = {"crf": str(crf), "preset": "veryfast"}
-    for img in frames:
-        for p in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(p)
-    for p in st.encode():
-        out.mux(p)
-    out.close()
-    buf.seek(0)
-    with av.open(buf) as inp:
-        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
-
-
 def random_recipe(rng: np.random.Generator, kind: str) -> Recipe | None:
     shape = "ellipse" if rng.random() < 0.35 else "rect"
     feather = float(rng.choice([0.0, 0.0, 2.0, 4.0]))
@@ -154,7 +135,7 @@ def make_case(rng: np.random.Generator, face: Face, bgs: list[np.ndarray], width
             f = apply(f, box, recipe)
         frames.append(f)
         boxes.append(box)
-    dec = roundtrip(frames, crf)
+    dec = h264_roundtrip(frames, crf)
 
     def jittered(i: int, r: np.random.Generator) -> tuple:
         # The finder's boxes are off by a few percent and often narrower or taller than the

@@ -9,6 +9,7 @@ import pytest
 from skimage import data
 
 from veilscan.catalog.clip_result import box_sigma
+from veilscan.footage import h264_roundtrip
 from veilscan.tasks.finder import (
     DETECTOR_VERSION,
     FinderConfig,
@@ -180,29 +181,6 @@ def test_blur_type_is_told_apart(recipe, kind):
     assert 0.5 * sigma <= m.strength_px <= 1.8 * sigma, m
 
 
-def _h264_roundtrip(frames: list[np.ndarray], crf: int) -> list[np.ndarray]:
-    """libx264 in memory and back (as the finder benchmark does)."""
-    import io
-
-    import av
-
-    buf = io.BytesIO()
-    out = av.open(buf, "w", format="mp4")
-    stream = out.add_stream("libx264", rate=25)
-    stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
-    stream.options = {"crf": str(crf), "preset": "veryfast"}
-    for img in frames:
-        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-    buf.seek(0)
-    with av.open(buf) as inp:
-        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
-
-
 @pytest.mark.parametrize(
     ("recipe", "kind"),
     [(None, "clear"),
@@ -228,7 +206,7 @@ def test_blur_type_survives_h264(recipe, kind):
         f = np.ascontiguousarray(np.roll(cam, i, axis=1)[:256, 64:384])
         b = (box[0] - 64 + i, box[1], box[2], box[3])
         frames.append(apply(f, b, recipe) if recipe is not None else f)
-    grey = cv2.cvtColor(_h264_roundtrip(frames, 26)[3], cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(h264_roundtrip(frames, 26)[3], cv2.COLOR_RGB2GRAY)
     m = measure_region(grey, (box[0] - 64 + 3, box[1], box[2], min(box[3], 256 - box[1])))
     assert m is not None and m.kind == kind, m
     if recipe is not None and recipe.method != "gaussian_blur":

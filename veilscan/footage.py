@@ -7,6 +7,7 @@ inputs here, so nothing is downloaded and nothing from ../shared is copied.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -155,6 +156,27 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 25, *,
         if audio is not None:
             _write_tone(out, audio, audio_tone_hz, count / fps)
     return count
+
+
+def h264_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> list[np.ndarray]:
+    """Encode RGB frames with libx264 (yuv420p, veryfast) in memory and decode them again:
+    the blocking, ringing and chroma loss that archive footage carries, for benchmarks and
+    tests of anything that looks at pixels."""
+    buf = io.BytesIO()
+    out = av.open(buf, "w", format="mp4")
+    stream = out.add_stream("libx264", rate=int(round(fps)))
+    stream.height, stream.width = frames[0].shape[:2]
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"crf": str(crf), "preset": "veryfast"}
+    for img in frames:
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    buf.seek(0)
+    with av.open(buf) as inp:
+        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
 
 
 def _write_tone(out: av.container.OutputContainer, stream, hz: float, seconds: float) -> None:

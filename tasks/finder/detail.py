@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from veilscan.tasks.finder.measure import structure_and_sharp
+
 _CORE_INSET = 0.2
 """Share of the box's width and height cut from each side before measuring."""
 _MAX_SIDE_PX = 160
@@ -79,16 +81,11 @@ def region_detail(grey: np.ndarray, box: tuple[int, int, int, int]) -> Detail | 
 
 
 def _sharp_share(g: np.ndarray) -> float:
-    """Share of pixels with structure (gradient energy surviving a sigma-1.5 blur) whose
-    energy the blur mostly removes: fine detail a blur would have taken."""
-    gx, gy = np.diff(g, axis=1)[:-1, :], np.diff(g, axis=0)[:, :-1]
-    e0 = cv2.boxFilter(gx * gx + gy * gy, -1, (5, 5))
-    gb = cv2.GaussianBlur(g, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT)
-    bx, by = np.diff(gb, axis=1)[:-1, :], np.diff(gb, axis=0)[:, :-1]
-    e1 = cv2.boxFilter(bx * bx + by * by, -1, (5, 5))
-    struct = e1 > 6.0
+    """Share of pixels with structure whose energy a sigma-1.5 blur mostly removes: fine
+    detail a blur would have taken (the finder's one structure/sharpness map)."""
+    struct, sharp = structure_and_sharp(g)
     n = int(np.count_nonzero(struct))
-    return float(np.count_nonzero(struct & (e0 > 2.2 * e1))) / n if n >= 20 else 0.0
+    return float(np.count_nonzero(sharp)) / n if n >= 20 else 0.0
 
 
 def _least_direction(g: np.ndarray) -> float:

@@ -647,7 +647,7 @@ def _streak_sigma(g: np.ndarray, mlabels: list[float], mtable: np.ndarray,
     return mlabels[int(np.argmin(np.linalg.norm(mtable - _features_dir(gr), axis=1)))]
 
 
-def _structure_and_sharp(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def structure_and_sharp(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks of pixels with structure (gradient energy that survives a sigma-1.5 blur) and of
     those among them that are sharp (the blur removes most of their energy)."""
     gx, gy = np.diff(g, axis=1)[:-1, :], np.diff(g, axis=0)[:, :-1]
@@ -665,7 +665,7 @@ def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
     A box that overlaps unredacted picture at its rim must not read as sharper than the
     redaction inside it: the blur features are computed away from sharp pixels.
     """
-    struct, sharp = _structure_and_sharp(g)
+    struct, sharp = structure_and_sharp(g)
     # The share is judged inside the inscribed ellipse: an oval redaction leaves the box
     # corners (hair, background) unredacted.
     oval = np.zeros(struct.shape, np.uint8)
@@ -846,7 +846,7 @@ def ring_sharp_share(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
     f = min(1.0, 400.0 / max(g.shape))
     if f < 1.0:
         g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    struct, sharp = _structure_and_sharp(g)
+    struct, sharp = structure_and_sharp(g)
     outside = np.ones(struct.shape, bool)
     ix0, iy0 = int((x - x0) * f), int((y - y0) * f)
     outside[iy0:iy0 + int(h * f), ix0:ix0 + int(w * f)] = False
