@@ -158,24 +158,29 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 25, *,
     return count
 
 
-def h264_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> list[np.ndarray]:
-    """Encode RGB frames with libx264 (yuv420p, veryfast) in memory and decode them again:
-    the blocking, ringing and chroma loss that archive footage carries, for benchmarks and
-    tests of anything that looks at pixels."""
+def h264_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25,
+               preset: str = "veryfast") -> bytes:
+    """RGB frames encoded with libx264 (yuv420p) into an in-memory MP4."""
     buf = io.BytesIO()
     out = av.open(buf, "w", format="mp4")
     stream = out.add_stream("libx264", rate=int(round(fps)))
     stream.height, stream.width = frames[0].shape[:2]
     stream.pix_fmt = "yuv420p"
-    stream.options = {"crf": str(crf), "preset": "veryfast"}
+    stream.options = {"crf": str(crf), "preset": preset}
     for img in frames:
         for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
             out.mux(packet)
     for packet in stream.encode():
         out.mux(packet)
     out.close()
-    buf.seek(0)
-    with av.open(buf) as inp:
+    return buf.getvalue()
+
+
+def h264_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> list[np.ndarray]:
+    """Encode RGB frames with libx264 (yuv420p, veryfast) in memory and decode them again:
+    the blocking, ringing and chroma loss that archive footage carries, for benchmarks and
+    tests of anything that looks at pixels."""
+    with av.open(io.BytesIO(h264_bytes(frames, crf, fps))) as inp:
         return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
 
 
