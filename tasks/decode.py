@@ -7,6 +7,8 @@ this clip, so a scan can record it as a finding row and go on.
 from __future__ import annotations
 
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -83,16 +85,23 @@ class Clip:
         )
         self.decoded = 0
 
-    def frames(self, fmt: str = "rgb24") -> Iterator[tuple[int, np.ndarray]]:
+    def frames(self, fmt: str = "rgb24", prefetch: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_index, H x W x 3 uint8)`` in decode order.
 
+        ``prefetch`` > 0 decodes on a background thread up to that many frames ahead, so
+        decoding (which releases the GIL) overlaps the caller's work on earlier frames.
         Raises :class:`ClipDecodeError` if the stream breaks part-way (truncated upload,
         corrupt packets); frames yielded before that are valid.
         """
+        if prefetch > 0:
+            return _ahead(self._decode(fmt), prefetch)
+        return self._decode(fmt)
+
+    def _decode(self, fmt: str) -> Iterator[tuple[int, np.ndarray]]:
         try:
             for frame in self._container.decode(self._stream):
-                yield self.decoded, frame.to_ndarray(format=fmt)
                 self.decoded += 1
+                yield self.decoded - 1, frame.to_ndarray(format=fmt)
         except av.FFmpegError as exc:
             raise ClipDecodeError(
                 f"{self._source}: stream broke after {self.decoded} frames: {exc}"
@@ -113,6 +122,52 @@ class Clip:
         fps = self.info.fps or 1.0
         return ClipInfo(**{**self.info.__dict__, "frames": self.decoded,
                            "duration_s": round(self.decoded / fps, 3)})
+
+
+_DONE = object()
+
+
+def _ahead(frames: Iterator[tuple[int, np.ndarray]],
+           depth: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Run ``frames`` on a daemon thread, ``depth`` items ahead; its error is re-raised here.
+
+    Stopping early (the consumer breaks or fails) tells the thread to stop at its next frame.
+    """
+    buf: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                buf.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in frames:
+                if not put(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
+            put(exc)
+            return
+        put(_DONE)
+
+    thread = threading.Thread(target=work, name="clip-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buf.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager

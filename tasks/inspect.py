@@ -35,7 +35,7 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
         with open_clip(source, name=label) as clip:
             info = clip.info
             try:
-                for index, rgb in clip.frames():
+                for index, rgb in clip.frames(prefetch=8):
                     finder.add_frame(index, rgb)
             finally:
                 info = clip.finished_info()

@@ -1,0 +1,53 @@
+"""Decoding with a prefetch thread gives the same frames and the same errors as without."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import numpy as np
+import pytest
+
+from veilscan.footage import h264_bytes
+from veilscan.tasks.decode import ClipDecodeError, _ahead, open_clip
+
+
+@pytest.fixture(scope="module")
+def clip_bytes() -> bytes:
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 255, (64, 96, 3), dtype=np.uint8) for _ in range(40)]
+    return h264_bytes(frames, 23, 25)
+
+
+def _frames(data: bytes, prefetch: int) -> list[tuple[int, np.ndarray]]:
+    with open_clip(io.BytesIO(data), name="c") as clip:
+        return list(clip.frames(prefetch=prefetch))
+
+
+def test_prefetch_yields_the_same_frames(clip_bytes):
+    plain, ahead = _frames(clip_bytes, 0), _frames(clip_bytes, 4)
+    assert [i for i, _ in ahead] == list(range(40))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(plain, ahead, strict=True))
+
+
+def test_prefetch_hands_over_a_broken_stream_after_the_good_frames():
+    """A stream that breaks part-way raises in the consumer, after every good frame."""
+
+    def breaks_after_five():
+        for i in range(5):
+            yield i, np.full((4, 4, 3), i, np.uint8)
+        raise ClipDecodeError("c: stream broke after 5 frames")
+
+    got: list[int] = []
+    with pytest.raises(ClipDecodeError, match="broke after 5"):
+        for i, _ in _ahead(breaks_after_five(), 2):
+            got.append(i)
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_stopping_early_stops_the_decode_thread(clip_bytes):
+    with open_clip(io.BytesIO(clip_bytes), name="c") as clip:
+        frames = clip.frames(prefetch=2)
+        next(frames)
+        frames.close()
+    assert not any(t.name == "clip-decode" for t in threading.enumerate())
