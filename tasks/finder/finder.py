@@ -230,8 +230,10 @@ class RedactionFinder:
                 continue  # measured as unredacted a moment ago: static scenery, skip it
             box = (refine_mosaic_box(grey, coarse, self._slack) if "mosaic" in kinds
                    else refine_box(grey, coarse, cfg, self._slack))
+            if min(box[2], box[3]) < 0.8 * cfg.min_face_px or box[2] > 1.1 * max_w:
+                self._rejected.append((coarse, index + cfg.reject_frames))
+                continue  # no face fits it: not worth measuring
             m = measure_region(grey, box, classify=False)
-            bad_size = min(box[2], box[3]) < 0.8 * cfg.min_face_px or box[2] > 1.1 * max_w
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
             on_edge = m is not None and m.kind == "solid" and (
                 box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1
@@ -239,7 +241,7 @@ class RedactionFinder:
             # Smooth regions are CenterFace's to find: a soft patch from the grid or flat map
             # is defocused background, unless the scan itself looks for blurs.
             wanted = _REDACTED if "blur" in cfg.scan_kinds else {"mosaic", "solid"}
-            if m is None or m.kind not in wanted or bad_size or on_edge:
+            if m is None or m.kind not in wanted or on_edge:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))
