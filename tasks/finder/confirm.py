@@ -57,6 +57,8 @@ def _onnxruntime_forward() -> Forward | None:
             dims[axis].dim_param = name
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Idle pool threads would spin after each run and take a core from the finder's own work.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     wanted = ("CUDAExecutionProvider", "CPUExecutionProvider")
     providers = [p for p in wanted if p in ort.get_available_providers()]
     session = ort.InferenceSession(model.SerializeToString(), options, providers=providers)
