@@ -460,6 +460,9 @@ def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
 _KT_MODEL = Path(__file__).with_name("kernel_types.json")
 """Multinomial logistic model over ``kernel_features`` (fitted by bench/fit_kernel_types.py
 on generated H.264 clips, never on the finder benchmark's sources)."""
+_STREAK_SHARP_MAX = 0.75
+"""Share of sharp pixels up to which a region is checked for a streak. A streak keeps the
+detail across it, so a strong one on a small face still reads 0.55-0.7 sharp."""
 _KT_MIN_P = {"box_blur": 0.7, "motion_blur": 0.75}
 """Probability a flat kernel needs before it overrides the Gaussian reading: Gaussian is by
 far the commoner editor default, and a box called Gaussian costs less than the reverse."""
@@ -533,7 +536,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         # A streak leaves the detail across it: sharp by the isotropic test. The kinks its
         # flat kernel leaves along one direction still give it away.
         # Checked without ``classify`` too: a face the quick look calls clear is dropped.
-        if sharp_share < 0.5:
+        if sharp_share < _STREAK_SHARP_MAX:
             probs, lags = kernel_type(g)
             if probs.get("motion_blur", 0.0) >= _KT_MIN_P["motion_blur"] \
                     and lags["streak_k"] >= 5 \
