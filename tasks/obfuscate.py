@@ -7,14 +7,14 @@ All sizes are pixels; frames are ``H x W x 3`` uint8 arrays (RGB) or ``H x W`` g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import cv2
 import numpy as np
 
 Shape = Literal["rect", "ellipse"]
-Method = Literal["gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid"]
+Method = Literal["gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "eye_bar"]
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,13 @@ class Recipe:
     """How one face was redacted.
 
     ``strength`` is the Gaussian sigma (gaussian_blur), the kernel width (box_blur), the
-    streak length (motion_blur) or the block size (mosaic), in pixels; ignored for solid.
+    streak length (motion_blur) or the block size (mosaic), in pixels; ignored for solid
+    and eye_bar.
     ``grid_origin`` anchors the mosaic grid in frame coordinates (a fixed grid over a moving
     face is what shift-and-add attacks exploit). ``feather_px`` softens the mask edge.
+    ``eye_bar`` is a partial cover: a ``color`` fill over the band ``(top, height)`` of the
+    box (fractions of its height) across the box's full width; the default band is
+    ``attack.conditions.BANDS["eyes"]`` (0.28 to 0.52), the calibration grid's eye bar.
     """
 
     method: Method
@@ -34,6 +38,7 @@ class Recipe:
     color: tuple[int, int, int] = (0, 0, 0)
     motion_angle_deg: float = 0.0
     grid_origin: tuple[int, int] = (0, 0)
+    band: tuple[float, float] = (0.28, 0.24)
 
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -99,6 +104,10 @@ def apply(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> 
     editor would (not from a zero-padded crop); the mask limits where the result shows.
     """
     x, y, w, h = (int(v) for v in box)
+    if recipe.method == "eye_bar":  # a solid fill over a band of the face box
+        top, height = recipe.band
+        bar = (x, y + int(round(top * h)), w, max(1, int(round(height * h))))
+        return apply(frame, bar, replace(recipe, method="solid"))
     fh, fw = frame.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
     if x1 <= x0 or y1 <= y0:

@@ -65,7 +65,9 @@ BLUR_RULE = DropoutRule("sharp_share", 0.15, 0.2)
 def region_detail(grey: np.ndarray, box: tuple[int, int, int, int]) -> Detail | None:
     """Measure the middle of ``box`` (frame px) in a greyscale uint8 frame; None if tiny."""
     x, y, w, h = box
-    dx, dy = int(w * _CORE_INSET), int(h * _CORE_INSET)
+    # A thin box (an eye bar) keeps at least 10 px of its middle.
+    dx = max(0, min(int(w * _CORE_INSET), (w - 10) // 2))
+    dy = max(0, min(int(h * _CORE_INSET), (h - 10) // 2))
     fh, fw = grey.shape
     x0, y0 = max(0, x + dx), max(0, y + dy)
     x1, y1 = min(fw, x + w - dx), min(fh, y + h - dy)

@@ -30,12 +30,18 @@ from veilscan.tasks.finder.measure import (
     ring_sharp_share,
     vote_kernel_type,
 )
+from veilscan.tasks.finder.partial import find_eye_bar
 from veilscan.tasks.finder.scan import Candidate, refine_box, scan_frame
 from veilscan.tasks.finder.tracking import BoxXYWH, Track, assign, iou
 
 _CONFIRM_VIEWS = ((40.0, 1.0), (64.0, 0.6), (24.0, 1.0), (96.0, 0.6))
 """(box size px after resizing, context margin) tried in turn by CenterFace confirmation."""
 _REDACTED = {"gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown", "blur"}
+_BAR = RegionMeasure("solid", 0.0, 0.0, 0.0)
+"""The measurement of an eye bar: a solid fill over part of a face (``partial.py``)."""
+_BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
+"""Offsets (shares of the face box) at which a live eye bar is looked for between detector
+runs, nearest first."""
 
 
 def _inside(a: BoxXYWH, b: BoxXYWH) -> float:
@@ -160,10 +166,12 @@ class RedactionFinder:
         sides = [cfg.detect_side_px]
         if max(fh, fw) > 1.5 * cfg.coarse_side_px:
             sides.append(cfg.coarse_side_px)
+        src, f_src = rgb, 1.0  # each pass downscales the previous one (less to read)
         for side in sides:
             f = min(1.0, side / max(fh, fw))
-            small = rgb if f == 1.0 else cv2.resize(rgb, None, fx=f, fy=f,
-                                                    interpolation=cv2.INTER_AREA)
+            small = src if f == f_src else cv2.resize(
+                src, (max(1, round(fw * f)), max(1, round(fh * f))), interpolation=cv2.INTER_AREA)
+            src, f_src = small, f
             coarse = side != cfg.detect_side_px
             for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
                 box = (int(x / f), int(y / f), int(w / f), int(h / f))
@@ -188,6 +196,8 @@ class RedactionFinder:
         cfg = self.cfg
         self._rejected = [(b, until) for b, until in self._rejected if until >= index]
         dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
+        bars: dict[int, tuple[BoxXYWH, float]] = {}
+        """Detections that are eye bars: index in ``dets`` -> (face box, coverage)."""
         run_detector = index % (cfg.scan_stride * cfg.detect_every) == 0
         max_w = cfg.max_face_frac * min(grey.shape)
         if run_detector:
@@ -196,6 +206,14 @@ class RedactionFinder:
         for face in faces:
             if face[2] > max_w:
                 continue  # a close-up filling the frame: too big to tell from shake or defocus
+            # A face in plain view but for a bar over its eyes: the bar is the redaction (the
+            # rest of the face would read as clear, or the bar's edges as a fill).
+            bar = find_eye_bar(grey, face)
+            if bar is not None:
+                bars[len(dets)] = (face, bar.coverage)
+                dets.append((bar.box, _BAR, True))
+                self._clear_faces.append(face)
+                continue
             coarse = _grow(face, 0.1, grey.shape)
             m0 = measure_region(grey, coarse, classify=False)
             if m0 is not None and m0.kind == "clear":
@@ -217,6 +235,7 @@ class RedactionFinder:
                 dets.append((box, m, True))
         self._clear_log += [(index, f) for f in faces
                             if all(iou(_grow(f, 0.1, grey.shape), d[0]) < 0.3 for d in dets)]
+        self._follow_bars(index, grey, dets, bars)
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
         live_boxes = [t.predict(index) for t in self._live]
@@ -256,8 +275,7 @@ class RedactionFinder:
                 m = measure_region(grey, box) or m
             track.add(index, box, m)
             _note(track, index, grey, box)
-            if seen:
-                track.faces.append((1.0, float(box[2])))
+            _seen(track, bi, box, seen, bars)
             self._maybe_confirm(track, rgb, box, m)
         for bi in fresh:
             box, m, seen = dets[bi]
@@ -270,8 +288,7 @@ class RedactionFinder:
                     _note(track, fi, g_prev, box)
             track.add(index, box, m)
             _note(track, index, grey, box)
-            if seen:
-                track.faces.append((1.0, float(box[2])))
+            _seen(track, bi, box, seen, bars)
             self._live.append(track)
             self._maybe_confirm(track, rgb, box, m)
         held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
@@ -289,6 +306,29 @@ class RedactionFinder:
             else:
                 keep.append(t)
         self._live = keep
+
+    def _follow_bars(self, index: int, grey: np.ndarray,
+                     dets: list[tuple[BoxXYWH, RegionMeasure, bool]],
+                     bars: dict[int, tuple[BoxXYWH, float]]) -> None:
+        """Look for each live eye bar again on its face, moved as the bar moves: between
+        detector runs (the pixel scan takes a bar for a shelf) and when the detector missed
+        the face this time."""
+        for t in self._live:
+            if t.bar_face is None:
+                continue
+            p, b = t.predict(index), t.boxes[-1]
+            if any(iou(p, d[0]) > self.cfg.iou_min for d in dets):
+                continue
+            fx, fy, fw, fh = t.bar_face
+            # Nearest first: the predicted place, then half a face to either side (a track
+            # seen once has no velocity yet, and heads cross a frame in a second).
+            for ox, oy in _BAR_SEARCH:
+                face = (fx + p[0] - b[0] + int(ox * fw), fy + p[1] - b[1] + int(oy * fh), fw, fh)
+                bar = find_eye_bar(grey, face)
+                if bar is not None:
+                    bars[len(dets)] = (face, bar.coverage)
+                    dets.append((bar.box, _BAR, True))
+                    break
 
     def _maybe_confirm(self, track: Track, rgb: np.ndarray, box: BoxXYWH,
                        m: RegionMeasure) -> None:
@@ -419,6 +459,19 @@ def _reportable(track: Track) -> bool:
     return bool(track.faces) or track.measures[-1].kind in ("solid", "mosaic")
 
 
+def _seen(track: Track, det: int, box: BoxXYWH, seen: bool,
+          bars: dict[int, tuple[BoxXYWH, float]]) -> None:
+    """Record that the detector saw a face at this detection (for an eye bar, the face it
+    covers, whose width is the face's, not the bar's)."""
+    if det in bars:
+        face, coverage = bars[det]
+        track.bar_face = face
+        track.coverages.append(coverage)
+        track.faces.append((1.0, float(face[2])))
+    elif seen:
+        track.faces.append((1.0, float(box[2])))
+
+
 def _note(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH) -> None:
     """Record the detail in the middle of ``box`` at ``frame`` for the dropout judgement."""
     if not _reportable(track):
@@ -487,6 +540,8 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                 base.detail = {**{f: d for f, d in t.detail.items() if f not in have},
                                **base.detail}
                 base.faces.extend(t.faces)
+                base.coverages.extend(t.coverages)
+                base.bar_face = base.bar_face or t.bar_face
                 break
         else:
             merged.append(t)
@@ -518,8 +573,10 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) ->
     heights = np.array([b[3] for b in t.boxes], float)
     face_w = float(np.median(widths))
     aspect = float(np.median(heights / np.maximum(widths, 1)))
-    # A head is ~1.2-1.4x taller than wide; a much flatter region is a partial cover.
-    coverage = float(np.clip(aspect / 1.0, 0.0, 1.0))
+    # An eye bar measures its share of the face; otherwise a head is ~1.2-1.4x taller than
+    # wide, and a much flatter region is a partial cover.
+    coverage = (float(np.median(t.coverages)) if t.coverages
+                else float(np.clip(aspect / 1.0, 0.0, 1.0)))
     if t.faces:
         face_w = float(np.median([f[1] for f in t.faces]))
     span = t.last_frame - t.frames[0] + 1

@@ -43,6 +43,10 @@ class Track:
     confirm_tries: int = 0
     coarse: BoxXYWH | None = None
     """The scan's coarse box when the track started (to recognise the region if rejected)."""
+    bar_face: BoxXYWH | None = None
+    """For an eye bar (a partial cover): the face box it was last found on."""
+    coverages: list[float] = field(default_factory=list)
+    """For an eye bar: the share of the face it covered, per detection."""
 
     @property
     def last_frame(self) -> int:
