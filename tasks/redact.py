@@ -127,6 +127,19 @@ def _track_boxes(track: TrackFinding) -> dict[int, tuple[float, float, float, fl
     return out
 
 
+PARTIAL_COVERAGE = 0.6
+"""A track covering less of its face than this (an eye bar) is re-redacted over the whole
+face, not just over the old cover."""
+
+
+def _whole_face(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The face around an eye bar's box: as wide as the bar (bars span the face, often
+    more), 1.3 times that tall, with the bar 40% of the way down (the eye line)."""
+    x, y, w, h = box
+    face_h = 1.3 * w
+    return x, y + h / 2 - 0.4 * face_h, w, face_h
+
+
 def _grow_and_clip(box: tuple[float, float, float, float], margin: float, width: int,
                    height: int) -> Rect | None:
     x, y, w, h = box
@@ -151,15 +164,16 @@ def fill_boxes_by_frame(tracks: list[TrackFinding], frame_count: int, width: int
                         plan: RedactionPlan) -> dict[int, list[Rect]]:
     """Frame index -> ``(x, y, w, h)`` rectangles (px, clipped to the frame) to fill.
 
-    Per track: on every frame of the track, the bounding box of its boxes within
-    ``pad_frames`` of that frame (dropout frames included: a dropout is a frame inside the
-    track whose redaction failed, and it gets the track's box; the window absorbs a box that
-    jitters for a frame, which left part of a face showing in a render); the first box
-    held for ``pad_frames`` frames before the track and the last box for ``pad_frames`` after
-    it (detections start late and end early); around each dropout, every frame within
-    ``pad_frames`` gets the bounding box of the track's boxes over that window (a dropout
-    means the old redaction was unreliable there, so cover every place the face was). Every
-    box is then grown by ``margin`` on each side and clipped to ``width`` x ``height``;
+    Per track: a partial cover (``coverage`` below :data:`PARTIAL_COVERAGE`, an eye bar) counts
+    as the whole face around it. On every frame of the track, the bounding box of its boxes
+    within ``pad_frames`` of that frame (dropout frames included: a dropout is a frame inside
+    the track whose redaction failed, and it gets the track's box; the window absorbs a box that
+    jitters for a frame, which left part of a face showing in a render); the first box held for
+    ``pad_frames`` frames before the track and the last box for ``pad_frames`` after it
+    (detections start late and end early); around each dropout, every frame within
+    ``pad_frames`` gets the bounding box of the track's boxes over that window (a dropout means
+    the old redaction was unreliable there, so cover every place the face was). Every box is
+    then grown by ``margin`` on each side and clipped to ``width`` x ``height``;
     frames outside ``0..frame_count-1`` are dropped.
     """
     pad = plan.pad_frames
@@ -168,6 +182,8 @@ def fill_boxes_by_frame(tracks: list[TrackFinding], frame_count: int, width: int
         boxes = _track_boxes(track)
         if not boxes:
             continue
+        if track.coverage < PARTIAL_COVERAGE:
+            boxes = {f: _whole_face(b) for f, b in boxes.items()}
         first, last = min(boxes), max(boxes)
         # Each frame gets the bounding box of the track's boxes within pad_frames of it: a
         # detector box that jitters for a frame (too narrow, shifted) must not leave part of

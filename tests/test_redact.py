@@ -517,3 +517,14 @@ def test_real_footage_keeps_audio_and_timing(tmp_path):
     assert result.audio_copied
     assert audio_packets(dst) == audio_packets(KITCHEN)
     assert np.array_equal(decode_audio(dst), decode_audio(KITCHEN))
+
+
+def test_plan_covers_the_whole_face_around_an_eye_bar():
+    # An eye bar 60 px wide and 14 px tall: the face it sits on must be filled, not the bar.
+    boxes = [(f, 100, 80, 60, 14) for f in range(0, 10)]
+    bar = TrackFinding(0, "solid", 0, 60, 0, 0, 9, boxes, coverage=0.25)
+    full = TrackFinding(1, "solid", 0, 60, 0, 0, 9, boxes, coverage=1.0)
+    plan = RedactionPlan(margin=0.0, pad_frames=0)
+    x, y, w, h = fill_boxes_by_frame([bar], 10, 400, 300, plan)[5][0]
+    assert (x, x + w) == (100, 160) and y <= 80 - 20 and y + h >= 94 + 30  # brow to chin
+    assert fill_boxes_by_frame([full], 10, 400, 300, plan)[5] == [(100, 80, 60, 14)]
