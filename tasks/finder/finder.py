@@ -21,7 +21,13 @@ import numpy as np
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
-from veilscan.tasks.finder.detail import BLUR_RULE, RULES, dropout_frames, region_detail
+from veilscan.tasks.finder.detail import (
+    BLUR_RULE,
+    RULES,
+    Detail,
+    dropout_frames,
+    region_detail,
+)
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
     looks_clear,
@@ -39,6 +45,14 @@ _CONFIRM_VIEWS = ((40.0, 1.0), (64.0, 0.6), (24.0, 1.0), (96.0, 0.6))
 _REDACTED = {"gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown", "blur"}
 _BAR = RegionMeasure("solid", 0.0, 0.0, 0.0)
 """The measurement of an eye bar: a solid fill over part of a face (``partial.py``)."""
+_CONTEXT_THRESHOLD = 0.05
+"""CenterFace score around a solid fill that counts as a head there. Filled faces on the
+bench scored 0.05-0.5 in at least one view; dark tiles and windows in a kitchen scored 0."""
+_DARK_FILL = 80.0
+"""Mean grey level below which a fill must show a head around it. Black and dark fills over
+real faces always did (0.05-0.5 in some view within six frames); the dark tiles and screens
+of a kitchen (levels 42-72) never did. Lighter fills are exempt: a red fill on the tests'
+pasted head shows no head context at all."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
@@ -334,12 +348,26 @@ class RedactionFinder:
                        m: RegionMeasure) -> None:
         """Run CenterFace on a zoomed crop of a few detections until it finds the face."""
         cfg = self.cfg
-        if track.faces or track.confirm_tries >= cfg.confirm_frames or m.kind == "solid":
+        if track.faces or track.context or track.confirm_tries >= cfg.confirm_frames:
             return
         if len(track.frames) not in (1, 2, 3, 5, 8, 12):
             return
         target, margin = _CONFIRM_VIEWS[track.confirm_tries % len(_CONFIRM_VIEWS)]
         track.confirm_tries += 1
+        if m.kind == "solid":
+            # A fill hides the face from the detector; around a dark fill, the head (hair,
+            # ears, shoulders) still gives a weak response in some view, which a dark tile,
+            # screen or window never does. (Around a coloured fill it often gives none.)
+            x, y, w, h = box
+            if track.fill_level is None:
+                track.fill_level = float(np.median(rgb[y + h // 4:y + 3 * h // 4,
+                                                       x + w // 4:x + 3 * w // 4].mean(axis=2)))
+            for target, margin in _CONFIRM_VIEWS:
+                hit = face_in_region(rgb, box, target, margin, _CONTEXT_THRESHOLD)
+                if hit is not None:
+                    track.context = hit[0]
+                    break
+            return
         face = face_in_region(rgb, box, target, margin, cfg.confirm_threshold)
         if face is None:
             return
@@ -427,6 +455,9 @@ class RedactionFinder:
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
+            if kind == "solid" and not t.faces and not t.context and (
+                    t.fill_level is not None and t.fill_level < _DARK_FILL):
+                continue  # a dark flat patch with no head around it: a tile, a screen
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
             series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= t.last_frame}
@@ -476,9 +507,22 @@ def _note(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH) -> None:
     """Record the detail in the middle of ``box`` at ``frame`` for the dropout judgement."""
     if not _reportable(track):
         return
-    d = region_detail(grey, box)
+    d = region_detail(grey, box) if track.bar_face is None else _bar_detail(grey, box)
     if d is not None:
         track.detail[frame] = d
+
+
+def _bar_detail(grey: np.ndarray, box: BoxXYWH) -> Detail | None:
+    """The flattest reading at or just above or below an eye bar's box. Between detections
+    the box is interpolated, and a bar a fifth of a face tall slips out of it with a small
+    nod; the bar itself is still right there unless it dropped out."""
+    x, y, w, h = box
+    best = None
+    for dy in (0, -h // 3, h // 3, -2 * h // 3, 2 * h // 3):
+        d = region_detail(grey, (x, y + dy, w, h))
+        if d is not None and (best is None or d.spread < best.spread):
+            best = d
+    return best
 
 
 def _same_face(a: Track, b: Track, max_gap: int) -> bool:
@@ -541,6 +585,8 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                                **base.detail}
                 base.faces.extend(t.faces)
                 base.coverages.extend(t.coverages)
+                base.context = max(base.context, t.context)
+                base.fill_level = base.fill_level if base.fill_level is not None else t.fill_level
                 base.bar_face = base.bar_face or t.bar_face
                 break
         else:
