@@ -107,8 +107,10 @@ class RedactionFinder:
     Call :meth:`add_frame` with frames ``0, 1, 2, ...`` in order, then :meth:`finish`.
     """
 
-    def __init__(self, config: FinderConfig | None = None) -> None:
-        self.cfg = config or FinderConfig()
+    def __init__(self, config: FinderConfig | None = None, fps: float | None = None) -> None:
+        """``fps``: the footage's frame rate, when known; the default settings are adapted
+        to it (``FinderConfig.for_fps``). An explicit ``config`` is used as given."""
+        self.cfg = config or FinderConfig().for_fps(fps or 0.0)
         self._live: list[Track] = []
         self._done: list[Track] = []
         # Recent greyscale frames (not RGB: a 4K frame is 25 MB) for gap and dropout checks.
@@ -223,13 +225,14 @@ class RedactionFinder:
             # A face in plain view but for a bar over its eyes: the bar is the redaction (the
             # rest of the face would read as clear, or the bar's edges as a fill).
             bar = find_eye_bar(grey, face)
-            if bar is not None:
+            coarse = _grow(face, 0.1, grey.shape)
+            m0 = measure_region(grey, coarse, classify=False)
+            # A mosaic's rows of blocks can pass for a bar; a face under one is no eye bar.
+            if bar is not None and (m0 is None or m0.kind != "mosaic"):
                 bars[len(dets)] = (face, bar.coverage)
                 dets.append((bar.box, _BAR, True))
                 self._clear_faces.append(face)
                 continue
-            coarse = _grow(face, 0.1, grey.shape)
-            m0 = measure_region(grey, coarse, classify=False)
             if m0 is not None and m0.kind == "clear":
                 self._clear_faces.append(face)
             if m0 is None or m0.kind not in _REDACTED:
@@ -650,9 +653,10 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) ->
 
 
 def find_in_frames(frames: Iterable[tuple[int, np.ndarray]],
-                   config: FinderConfig | None = None) -> list[TrackFinding]:
+                   config: FinderConfig | None = None,
+                   fps: float | None = None) -> list[TrackFinding]:
     """Run a :class:`RedactionFinder` over ``(index, rgb)`` frames and return its findings."""
-    finder = RedactionFinder(config)
+    finder = RedactionFinder(config, fps)
     for index, rgb in frames:
         finder.add_frame(index, rgb)
     return finder.finish()
