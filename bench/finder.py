@@ -344,7 +344,7 @@ def main() -> None:
         src = sources[spec.source]
         frames, truth, face_w = build_clip(src, spec)
         t0 = time.perf_counter()
-        tracks = find_in_frames(enumerate(frames), fps=src.fps)
+        tracks = find_in_frames(enumerate(frames))
         o = Outcome(spec, truth, tracks, face_w, time.perf_counter() - t0)
         match(o)
         outcomes.append(o)

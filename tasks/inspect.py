@@ -27,14 +27,13 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
     """Scan one clip. A clip that cannot be decoded gives ``status='error'`` with the reason;
     tracks found before a stream broke part-way are kept (and scored) in that result."""
     label = name or str(source)
-    finder: RedactionFinder | None = None
+    finder = RedactionFinder()
     info = ClipInfo(source=label, frames=0, fps=0.0, width=0, height=0, duration_s=0.0,
                     codec="")
     error: str | None = None
     try:
         with open_clip(source, name=label) as clip:
             info = clip.info
-            finder = RedactionFinder(fps=info.fps)
             try:
                 for index, rgb in clip.frames(prefetch=8):
                     finder.add_frame(index, rgb)
@@ -42,7 +41,6 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
                 info = clip.finished_info()
     except ClipDecodeError as exc:
         error = str(exc)
-    found = finder.finish() if finder is not None else []
-    tracks = [score_track(t, info, thresholds) for t in found]
+    tracks = [score_track(t, info, thresholds) for t in finder.finish()]
     return ClipResult(clip=info, tracks=tracks, versions=versions(),
                       status="error" if error else "ok", error=error)

@@ -228,13 +228,3 @@ def test_centerface_backends_agree():
     assert ort and len(ort) == len(ocv)
     assert np.allclose(np.array(ort), np.array(ocv), atol=0.05)
 
-
-def test_low_frame_rate_footage_is_scanned_as_often_per_second():
-    base = FinderConfig()
-    assert base.for_fps(30) == base and base.for_fps(60) == base and base.for_fps(0) == base
-    ten = base.for_fps(10)
-    # 10 scans and 5 detector runs per second, as at 30 fps; gaps and lengths in seconds.
-    assert ten.scan_stride == 1 and ten.scan_stride * ten.detect_every == 2
-    assert ten.max_gap_frames < base.max_gap_frames and ten.min_track_frames == 3
-    # The finder picks the adapted settings when told the frame rate.
-    assert RedactionFinder(fps=10).cfg == ten

@@ -5,7 +5,7 @@ Sizes are pixels of the decoded frame unless a name says otherwise; times are fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 DETECTOR_VERSION = "finder-0.9"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
@@ -68,21 +68,3 @@ class FinderConfig:
     """New candidate regions measured per scanned frame (bounds the cost of busy frames)."""
     confirm_threshold: float = 0.25
     """CenterFace score that counts as a face."""
-
-    def for_fps(self, fps: float) -> FinderConfig:
-        """These settings for footage at ``fps`` frames per second.
-
-        The frame counts above are tuned at 30 fps. Footage at fewer frames per second (10 fps
-        surveillance or a head-worn camera, 12.5 fps GIFs) moves further between frames, so
-        it is scanned as often per second, not per frame, and a track's gap and minimum
-        length shrink alike. Faster footage keeps the 30 fps settings (more frames between
-        scans, same cost per frame).
-        """
-        if not fps or fps >= 25:
-            return self
-        f = fps / 30.0
-        stride = max(1, round(self.scan_stride * f))
-        return replace(self, scan_stride=stride,
-                       max_gap_frames=max(2 * stride + 2, round(self.max_gap_frames * f)),
-                       min_track_frames=max(3, round(self.min_track_frames * f)),
-                       reject_frames=max(2 * stride, round(self.reject_frames * f)))
