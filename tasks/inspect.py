@@ -12,7 +12,7 @@ from typing import BinaryIO
 from veilscan.catalog.clip_result import ClipInfo, ClipResult
 from veilscan.catalog.schemas import SCHEMA_VERSION
 from veilscan.tasks.decode import ClipDecodeError, open_clip
-from veilscan.tasks.finder import DETECTOR_VERSION, RedactionFinder
+from veilscan.tasks.finder import DETECTOR_VERSION, FinderConfig, RedactionFinder
 from veilscan.tasks.score import RISK_MODEL_VERSION, TierThresholds, score_track
 
 
@@ -23,11 +23,13 @@ def versions() -> dict[str, str]:
 
 
 def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
-                 thresholds: TierThresholds | None = None) -> ClipResult:
+                 thresholds: TierThresholds | None = None,
+                 config: FinderConfig | None = None) -> ClipResult:
     """Scan one clip. A clip that cannot be decoded gives ``status='error'`` with the reason;
-    tracks found before a stream broke part-way are kept (and scored) in that result."""
+    tracks found before a stream broke part-way are kept (and scored) in that result.
+    ``config``: the finder's settings (its defaults unless a caller has a reason)."""
     label = name or str(source)
-    finder = RedactionFinder()
+    finder = RedactionFinder(config)
     info = ClipInfo(source=label, frames=0, fps=0.0, width=0, height=0, duration_s=0.0,
                     codec="")
     error: str | None = None

@@ -228,3 +228,19 @@ def test_centerface_backends_agree():
     assert ort and len(ort) == len(ocv)
     assert np.allclose(np.array(ort), np.array(ocv), atol=0.05)
 
+
+
+def test_a_dark_tile_on_a_wall_is_no_redaction():
+    """A dark, flat, crisp rectangle drifting with the picture (a tile, a screen) has no head
+    around it: not reported. The rescan of our own fills, which cover whole heads, does not
+    ask for one."""
+    wall = _wall(240, 360)
+    frames = []
+    for i in range(24):
+        f = wall.copy()
+        cv2.rectangle(f, (100 + i, 80), (156 + i, 150), (45, 45, 50), -1)
+        frames.append(f)
+    frames = h264_roundtrip(frames, 23)
+    assert find_in_frames(enumerate(frames)) == []
+    [t] = find_in_frames(enumerate(frames), FinderConfig(dark_fill_needs_head=False))
+    assert t.redaction_type == "solid"

@@ -45,6 +45,14 @@ _CONFIRM_VIEWS = ((40.0, 1.0), (64.0, 0.6), (24.0, 1.0), (96.0, 0.6))
 _REDACTED = {"gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown", "blur"}
 _BAR = RegionMeasure("solid", 0.0, 0.0, 0.0)
 """The measurement of an eye bar: a solid fill over part of a face (``partial.py``)."""
+_CONTEXT_THRESHOLD = 0.05
+"""CenterFace score around a solid fill that counts as a head there. Filled faces on the
+bench scored 0.05-0.5 in at least one view; dark tiles and windows in a kitchen scored 0."""
+_DARK_FILL = 80.0
+"""Mean grey level below which a fill must show a head around it (``dark_fill_needs_head``).
+Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
+the dark tiles and screens of a kitchen (levels 42-72) never did. Lighter fills are exempt:
+a red fill on the tests' pasted head shows no head context at all."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
@@ -341,12 +349,28 @@ class RedactionFinder:
                        m: RegionMeasure) -> None:
         """Run CenterFace on a zoomed crop of a few detections until it finds the face."""
         cfg = self.cfg
-        if track.faces or track.confirm_tries >= cfg.confirm_frames or m.kind == "solid":
+        if track.faces or track.context or track.confirm_tries >= cfg.confirm_frames:
+            return
+        if m.kind == "solid" and not cfg.dark_fill_needs_head:
             return
         if len(track.frames) not in (1, 2, 3, 5, 8, 12):
             return
         target, margin = _CONFIRM_VIEWS[track.confirm_tries % len(_CONFIRM_VIEWS)]
         track.confirm_tries += 1
+        if m.kind == "solid":
+            # A fill hides the face from the detector; around a dark fill, the head (hair,
+            # ears, shoulders) still gives a weak response in some view, which a dark tile,
+            # screen or window never does. (Around a coloured fill it often gives none.)
+            x, y, w, h = box
+            if track.fill_level is None:
+                track.fill_level = float(np.median(rgb[y + h // 4:y + 3 * h // 4,
+                                                       x + w // 4:x + 3 * w // 4].mean(axis=2)))
+            for target, margin in _CONFIRM_VIEWS:
+                hit = face_in_region(rgb, box, target, margin, _CONTEXT_THRESHOLD)
+                if hit is not None:
+                    track.context = hit[0]
+                    break
+            return
         face = face_in_region(rgb, box, target, margin, cfg.confirm_threshold)
         if face is None:
             return
@@ -434,6 +458,10 @@ class RedactionFinder:
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
+            if (kind == "solid" and self.cfg.dark_fill_needs_head and not t.faces
+                    and not t.context and t.fill_level is not None
+                    and t.fill_level < _DARK_FILL):
+                continue  # a dark flat patch with no head around it: a tile, a screen
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
             series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= t.last_frame}
@@ -561,6 +589,9 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                                **base.detail}
                 base.faces.extend(t.faces)
                 base.coverages.extend(t.coverages)
+                base.context = max(base.context, t.context)
+                if base.fill_level is None:
+                    base.fill_level = t.fill_level
                 base.bar_face = base.bar_face or t.bar_face
                 break
         else:
