@@ -194,6 +194,15 @@ def _band(box: Box, recipe: Recipe) -> Box:
     return (x, y + int(round(top * h)), w, max(1, int(round(height * h))))
 
 
+def _strength_label(recipe: Recipe) -> str:
+    """How a recipe is named in the misses list: its strength, or a fill's colour."""
+    if recipe.method == "eye_bar":
+        return f"rgb{recipe.color} band{recipe.band}"
+    if recipe.method == "solid":
+        return f"rgb{recipe.color}"
+    return f"{recipe.strength:g}"
+
+
 def true_type(recipe: Recipe) -> str:
     """The contract's type for a recipe: an eye bar is a solid fill over part of the face."""
     return "solid" if recipe.method == "eye_bar" else recipe.method
@@ -400,10 +409,10 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
         extra = [t for t in o.tracks if all(t is not m for _, m in o.matched)]
         if extra:
             seen = [(t.redaction_type, t.first_frame, t.last_frame, t.boxes[0][1:]) for t in extra]
-            misses.append(f"extra {kind} {spec.recipe.strength} {spec.source} x{spec.scale}: "
-                          f"{seen}")
+            misses.append(f"extra {kind} {_strength_label(spec.recipe)} {spec.source} "
+                          f"x{spec.scale}: {seen}")
         if len(o.matched) < len(o.truth):
-            misses.append(f"miss {kind} {spec.recipe.strength} {spec.recipe.shape} "
+            misses.append(f"miss {kind} {_strength_label(spec.recipe)} {spec.recipe.shape} "
                           f"f{spec.recipe.feather_px:g} {spec.source} x{spec.scale} "
                           f"face {o.face_w:.0f}px: found {len(o.matched)}/{len(o.truth)}, "
                           f"{len(o.tracks)} track(s)")
@@ -415,7 +424,7 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
             drop_pred += len(t.dropout_frames)
             drop_pred_ok += len(set(t.dropout_frames) & truth_drops)
             if truth_drops != set(t.dropout_frames) & span:
-                misses.append(f"dropouts {kind} {spec.recipe.strength} {spec.source} "
+                misses.append(f"dropouts {kind} {_strength_label(spec.recipe)} {spec.source} "
                               f"x{spec.scale}: true {sorted(truth_drops)}, "
                               f"found {sorted(t.dropout_frames)}")
         for ti in range(len(o.truth)):
@@ -423,7 +432,7 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
                 lost = [d for d in spec.dropouts if d in o.truth[ti]]
                 drop_truth += len(lost)
                 if lost:
-                    misses.append(f"dropouts {kind} {spec.recipe.strength} {spec.source} "
+                    misses.append(f"dropouts {kind} {_strength_label(spec.recipe)} {spec.source} "
                                   f"x{spec.scale}: true {lost}, track not found")
 
     def pct(a: float, b: float) -> str:
