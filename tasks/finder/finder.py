@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
+from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
 from veilscan.tasks.finder.detail import (
@@ -56,6 +57,18 @@ a red fill on the tests' pasted head shows no head context at all."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
+
+
+def _fill_level(grey: np.ndarray, box: BoxXYWH) -> float:
+    """Median grey level of the middle of ``box`` (a fill's colour, as grey)."""
+    x, y, w, h = box
+    mid = grey[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
+    return float(np.median(mid)) if mid.size else 255.0
+
+
+def _moved(box: BoxXYWH, shift: tuple[float, float]) -> BoxXYWH:
+    """``box`` moved by ``shift`` (frame px)."""
+    return (int(round(box[0] + shift[0])), int(round(box[1] + shift[1])), box[2], box[3])
 
 
 def _inside(a: BoxXYWH, b: BoxXYWH) -> float:
@@ -115,6 +128,7 @@ class RedactionFinder:
         self._buffer: deque[tuple[int, np.ndarray]] = deque(
             maxlen=self.cfg.max_gap_frames + self.cfg.scan_stride + 2)
         self._next_id = 0
+        self._camera = CameraMotion()
         self._shape: tuple[int, ...] = ()
         self._last_index = -1
         self._slack = 10
@@ -140,6 +154,11 @@ class RedactionFinder:
         self._last_index = index
         self._shape = grey.shape
         self._buffer.append((index, grey))
+        self._camera.update(index, grey)
+        if index % 256 == 0:  # keep the camera's path for the live tracks' detections only
+            oldest = min((t.frames[max(0, len(t.frames) - 2)] for t in self._live),
+                         default=index)
+            self._camera.forget_before(min(oldest, index - self.cfg.max_gap_frames - 8))
         cfg = self.cfg
         if index % cfg.scan_stride == 0:
             self._scan(index, grey, rgb)
@@ -154,7 +173,8 @@ class RedactionFinder:
                 # at the box the track expects. A later detection replaces it with the
                 # interpolated box (``_fill_gap``), as it does for every frame in between.
                 near = index - t.last_frame <= 2 * cfg.scan_stride
-                _note(t, index, grey, t.predict(index) if near else t.boxes[-1])
+                _note(t, index, grey, t.predict(index, self._camera) if near
+                      else _moved(t.boxes[-1], self._camera.shift(t.last_frame, index)))
         self._live = still
 
     def _close(self, track: Track) -> None:
@@ -164,7 +184,7 @@ class RedactionFinder:
         kind = track.measures[-1].kind
         for fi, grey in self._buffer:
             if fi > track.last_frame:
-                box = track.predict(fi)
+                box = track.predict(fi, self._camera)
                 if looks_clear(grey, box, kind):
                     break
                 track.add(fi, box, track.measures[-1])
@@ -253,7 +273,7 @@ class RedactionFinder:
         self._follow_bars(index, grey, dets, bars)
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
-        live_boxes = [t.predict(index) for t in self._live]
+        live_boxes = [t.predict(index, self._camera) for t in self._live]
         for coarse, kinds in _merge(scan_frame(grey, cfg, cfg.scan_kinds)):
             if any(_inside(coarse, d[0]) > 0.5 for d in dets):
                 continue  # part of a face the detector already found
@@ -280,7 +300,7 @@ class RedactionFinder:
                 continue
             dets.append((box, m, False))
         boxes = [d[0] for d in dets]
-        pairs, fresh = assign(self._live, boxes, index, cfg.iou_min)
+        pairs, fresh = assign(self._live, boxes, index, cfg.iou_min, self._camera)
         for ti, bi in pairs:
             track = self._live[ti]
             box, m, seen = dets[bi]
@@ -291,6 +311,8 @@ class RedactionFinder:
             track.add(index, box, m)
             _note(track, index, grey, box)
             _seen(track, bi, box, seen, bars)
+            if m.kind == "solid" and track.fill_level is None:
+                track.fill_level = _fill_level(grey, box)
             self._maybe_confirm(track, rgb, box, m)
         for bi in fresh:
             box, m, seen = dets[bi]
@@ -304,6 +326,8 @@ class RedactionFinder:
             track.add(index, box, m)
             _note(track, index, grey, box)
             _seen(track, bi, box, seen, bars)
+            if m.kind == "solid" and track.fill_level is None:
+                track.fill_level = _fill_level(grey, box)
             self._live.append(track)
             self._maybe_confirm(track, rgb, box, m)
         held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
@@ -331,7 +355,7 @@ class RedactionFinder:
         for t in self._live:
             if t.bar_face is None:
                 continue
-            p, b = t.predict(index), t.boxes[-1]
+            p, b = t.predict(index, self._camera), t.boxes[-1]
             if any(iou(p, d[0]) > self.cfg.iou_min for d in dets):
                 continue
             fx, fy, fw, fh = t.bar_face
@@ -361,10 +385,6 @@ class RedactionFinder:
             # A fill hides the face from the detector; around a dark fill, the head (hair,
             # ears, shoulders) still gives a weak response in some view, which a dark tile,
             # screen or window never does. (Around a coloured fill it often gives none.)
-            x, y, w, h = box
-            if track.fill_level is None:
-                track.fill_level = float(np.median(rgb[y + h // 4:y + 3 * h // 4,
-                                                       x + w // 4:x + 3 * w // 4].mean(axis=2)))
             for target, margin in _CONFIRM_VIEWS:
                 hit = face_in_region(rgb, box, target, margin, _CONTEXT_THRESHOLD)
                 if hit is not None:
@@ -393,7 +413,7 @@ class RedactionFinder:
         the redaction dropping out, changes it and ends the hold."""
         if len(track.detail) < 3:
             return
-        box = track.boxes[-1]
+        box = _moved(track.boxes[-1], self._camera.shift(track.last_frame, index))
         d = region_detail(grey, box)
         if d is None:
             return
@@ -413,10 +433,15 @@ class RedactionFinder:
         dropout leaves exactly such a gap: the scan sees no redaction there)."""
         f0, b0 = track.last_frame, np.array(track.boxes[-1], float)
         b1 = np.array(box, float)
+        # Interpolated in scene coordinates, then moved with the camera: a jerk between the
+        # two detections moves the face on that frame, not evenly across the gap.
+        total = np.array([*self._camera.shift(f0, index), 0.0, 0.0])
         for fi, grey in self._buffer:
             if f0 < fi < index:
                 a = (fi - f0) / (index - f0)
-                bi: BoxXYWH = tuple(int(round(v)) for v in b0 + a * (b1 - b0))  # type: ignore[assignment]
+                cam = np.array([*self._camera.shift(f0, fi), 0.0, 0.0])
+                bi: BoxXYWH = tuple(int(round(v)) for v in  # type: ignore[assignment]
+                                    b0 + cam + a * (b1 - b0 - total))
                 _note(track, fi, grey, bi)
 
     def _transient(self, track: Track) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.detail import Detail
 from veilscan.tasks.finder.measure import RegionMeasure
 
@@ -56,15 +57,23 @@ class Track:
     def last_frame(self) -> int:
         return self.frames[-1]
 
-    def predict(self, frame: int) -> BoxXYWH:
-        """Box at ``frame`` by constant velocity from the last two detections."""
-        if len(self.frames) < 2:
-            return self.boxes[-1]
-        f0, f1 = self.frames[-2], self.frames[-1]
-        b0, b1 = np.array(self.boxes[-2], float), np.array(self.boxes[-1], float)
-        v = (b1 - b0) / max(1, f1 - f0)
-        p = b1 + v * (frame - f1)
-        return tuple(int(round(c)) for c in p)  # type: ignore[return-value]
+    def predict(self, frame: int, camera: CameraMotion | None = None) -> BoxXYWH:
+        """Box at ``frame`` by constant velocity from the last two detections; with
+        ``camera``, the velocity is the face's own (the camera's move taken out) and the
+        camera's move up to ``frame`` is added."""
+        f1, b1 = self.frames[-1], np.array(self.boxes[-1], float)
+        move = np.zeros(4)
+        if camera is not None:
+            cx, cy = camera.shift(f1, frame)
+            move[:2] = cx, cy
+        if len(self.frames) >= 2:
+            f0, b0 = self.frames[-2], np.array(self.boxes[-2], float)
+            v = b1 - b0
+            if camera is not None:
+                cx, cy = camera.shift(f0, f1)
+                v[:2] -= cx, cy
+            move += v / max(1, f1 - f0) * (frame - f1)
+        return tuple(int(round(c)) for c in b1 + move)  # type: ignore[return-value]
 
     def add(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
         self.frames.append(frame)
@@ -97,15 +106,15 @@ class Track:
                 for f, x, y, w, h in zip(span, *cols, strict=True)]
 
 
-def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int,
-           iou_min: float) -> tuple[list[tuple[int, int]], list[int]]:
+def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float,
+           camera: CameraMotion | None = None) -> tuple[list[tuple[int, int]], list[int]]:
     """Match detections to tracks: (track index, box index) pairs and unmatched box indices."""
     if not tracks or not boxes:
         return [], list(range(len(boxes)))
     cost = np.ones((len(tracks), len(boxes)))
     limit = 1.0 - iou_min
     for i, t in enumerate(tracks):
-        pred = t.predict(frame)
+        pred = t.predict(frame, camera)
         for j, b in enumerate(boxes):
             c = 1.0 - max(iou(pred, b), iou(t.boxes[-1], b))
             # A small, fast head can move its own width between scans: also accept a
