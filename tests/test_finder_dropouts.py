@@ -28,6 +28,21 @@ def test_only_the_frame_that_jumps_above_the_track_is_a_dropout():
     assert dropout_frames(_series(values, "sharp_share"), "gaussian_blur") == [17]
 
 
+def test_soft_footage_dropout_inside_the_track_only():
+    """Soft footage: a blurred track at ~0.005 sharp; the unredacted face reads only 0.15
+    sharp (under the usual floor) but gains detail in every direction. Inside the track it
+    is a dropout; at the track's last frame (an extrapolated box) it is not believed."""
+    def series(bright: set[int]) -> dict[int, Detail]:
+        return {f: Detail(0.15 if f in bright else 0.005, 0.02, 2.0,
+                          0.33 if f in bright else 0.1) for f in range(14)}
+
+    assert dropout_frames(series({7}), "gaussian_blur") == [7]
+    assert dropout_frames(series({13}), "gaussian_blur") == []
+    # Without the gain across every direction it is noise, not a face.
+    noisy = {f: Detail(0.15 if f == 7 else 0.005, 0.02, 2.0, 0.1) for f in range(14)}
+    assert dropout_frames(noisy, "gaussian_blur") == []
+
+
 def test_a_track_that_is_soft_throughout_has_no_dropout():
     values = {f: 0.3 + 0.01 * (f % 3) for f in range(30)}  # high but steady: no jump
     assert dropout_frames(_series(values, "sharp_share"), "gaussian_blur") == []

@@ -58,22 +58,23 @@ class Track:
         return self.frames[-1]
 
     def predict(self, frame: int, camera: CameraMotion | None = None) -> BoxXYWH:
-        """Box at ``frame`` by constant velocity from the last two detections; with
-        ``camera``, the velocity is the face's own (the camera's move taken out) and the
-        camera's move up to ``frame`` is added."""
+        """Box at ``frame``: the last box's size, its centre moved at the velocity of the
+        last two detections' centres (sizes are not extrapolated: detector boxes breathe,
+        and a growing box soon takes in the picture around the face). With ``camera``, the
+        velocity is the face's own (the camera's move taken out) and the camera's move up
+        to ``frame`` is added."""
         f1, b1 = self.frames[-1], np.array(self.boxes[-1], float)
-        move = np.zeros(4)
+        move = np.zeros(2)
         if camera is not None:
-            cx, cy = camera.shift(f1, frame)
-            move[:2] = cx, cy
+            move += camera.shift(f1, frame)
         if len(self.frames) >= 2:
             f0, b0 = self.frames[-2], np.array(self.boxes[-2], float)
-            v = b1 - b0
+            v = (b1[:2] + b1[2:] / 2) - (b0[:2] + b0[2:] / 2)
             if camera is not None:
-                cx, cy = camera.shift(f0, f1)
-                v[:2] -= cx, cy
+                v -= camera.shift(f0, f1)
             move += v / max(1, f1 - f0) * (frame - f1)
-        return tuple(int(round(c)) for c in b1 + move)  # type: ignore[return-value]
+        x, y = b1[:2] + move
+        return (int(round(x)), int(round(y)), self.boxes[-1][2], self.boxes[-1][3])
 
     def add(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
         self.frames.append(frame)
