@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -87,6 +88,8 @@ def _opencv_forward() -> Forward | None:
 
 
 def _forward(backend: str = "auto") -> Forward | None:
+    if backend == "auto":  # an operator can pin one (a worker whose ONNX Runtime misbehaves)
+        backend = os.environ.get("VEILSCAN_CENTERFACE_BACKEND", "auto")
     if backend in ("auto", "onnxruntime"):
         fwd = _onnxruntime_forward()
         if fwd is not None or backend == "onnxruntime":
@@ -101,7 +104,8 @@ def detect_faces(rgb: np.ndarray, threshold: float = 0.35,
                  backend: str = "auto") -> list[Detection]:
     """CenterFace detections ``(x, y, w, h, score)`` in the pixels of ``rgb`` (HxWx3 uint8).
 
-    ``backend``: "auto" (ONNX Runtime if installed, else OpenCV), "onnxruntime" or "opencv".
+    ``backend``: "auto" (the ``VEILSCAN_CENTERFACE_BACKEND`` environment variable if set, else
+    ONNX Runtime if installed, else OpenCV), "onnxruntime" or "opencv".
     """
     forward = _forward(backend)
     if forward is None or rgb.shape[0] < 8 or rgb.shape[1] < 8:
