@@ -456,19 +456,12 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
         print(f"{kind:14s} {scope:5s} {len(r['truth']):5d} {pct(found, truth):>6s} "
               f"{pct(pred_ok, pred):>6s} {tacc:>8s} {err}")
         if scope == "in":
-            tot["truth"] += truth
-            tot["found"] += found
-            tot["pred"] += pred
-            tot["pred_ok"] += pred_ok
-            tot["type_ok"] += sum(r["type_ok"])
-            tot["typed"] += len(r["type_ok"])
-            if kind != "eye_bar":  # the figures as benched before eye bars were added
-                tot["truth_nb"] += truth
-                tot["found_nb"] += found
-                tot["pred_nb"] += pred
-                tot["pred_ok_nb"] += pred_ok
-                tot["type_ok_nb"] += sum(r["type_ok"])
-                tot["typed_nb"] += len(r["type_ok"])
+            # "_nb": the figures as benched before eye bars were added.
+            for sfx in ("",) if kind == "eye_bar" else ("", "_nb"):
+                for name, value in (("truth", truth), ("found", found), ("pred", pred),
+                                    ("pred_ok", pred_ok), ("type_ok", sum(r["type_ok"])),
+                                    ("typed", len(r["type_ok"]))):
+                    tot[name + sfx] += value
     errs = [e for k, r in rows.items() if k.endswith("|in") for e in r["err"]]
     print("\nIn scope (face >= 40 px, sigma >= 2 px or block >= 4 px, any solid):")
     print(f"  track recall        {pct(tot['found'], tot['truth'])}   (target >= 0.95)")
