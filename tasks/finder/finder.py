@@ -375,8 +375,9 @@ class RedactionFinder:
         cfg = self.cfg
         if track.faces or track.context or track.confirm_tries >= cfg.confirm_frames:
             return
-        if m.kind == "solid" and not cfg.dark_fill_needs_head:
-            return
+        if m.kind == "solid" and (not cfg.dark_fill_needs_head or track.fill_level is None
+                                  or track.fill_level >= _DARK_FILL):
+            return  # only a dark fill is asked for a head around it
         if len(track.frames) not in (1, 2, 3, 5, 8, 12):
             return
         target, margin = _CONFIRM_VIEWS[track.confirm_tries % len(_CONFIRM_VIEWS)]
