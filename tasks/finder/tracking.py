@@ -42,6 +42,8 @@ class Track:
     faces: list[tuple[float, float]] = field(default_factory=list)
     """CenterFace confirmations: (score, face width px)."""
     confirm_tries: int = 0
+    fitted: int = 0
+    """Frames whose blur kernel was fitted (the type vote and strength use them)."""
     coarse: BoxXYWH | None = None
     """The scan's coarse box when the track started (to recognise the region if rejected)."""
     context: float = 0.0
