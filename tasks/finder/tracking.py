@@ -130,6 +130,10 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float
             similar = (0.6 < ratio < 1.67) or (dist < 0.4 and 0.35 < ratio < 2.9)
             if similar and dist < 0.75:
                 c = min(c, limit * (0.5 + 0.5 * dist / 0.75))
+            if not 0.35 < ratio < 2.9:
+                # A part of the region (a chin, one mosaic patch) or a box around much more
+                # than it is not this track's face; fragments are joined when tracks end.
+                c = 1.0
             cost[i, j] = c
     rows, cols = linear_sum_assignment(cost)
     pairs = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)
