@@ -57,6 +57,10 @@ a red fill on the tests' pasted head shows no head context at all."""
 _FIT_FIRST, _FIT_EVERY = 12, 12
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on
 every 12th frame."""
+_SMALL_FILL = 0.06
+"""Share of the frame's shorter side below which a fill of any colour must show a head around
+it: the kitchen's white coaster (4% of the frame) is flat, round and crisp; fills of every
+colour over real faces on the bench showed a head (0.05-0.7)."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
@@ -376,15 +380,23 @@ class RedactionFinder:
                     dets.append((bar.box, _BAR, True))
                     break
 
+    def _asks_head(self, track: Track) -> bool:
+        """Must this fill show a head around it to count (``dark_fill_needs_head``)? A dark
+        one, or a small one (under ``_SMALL_FILL`` of the frame's shorter side: a coaster,
+        a switch, a sign far off)."""
+        if not self.cfg.dark_fill_needs_head or track.fill_level is None:
+            return False
+        small = track.boxes[-1][2] < _SMALL_FILL * min(self._shape)
+        return track.fill_level < _DARK_FILL or small
+
     def _maybe_confirm(self, track: Track, rgb: np.ndarray, box: BoxXYWH,
                        m: RegionMeasure) -> None:
         """Run CenterFace on a zoomed crop of a few detections until it finds the face."""
         cfg = self.cfg
         if track.faces or track.context or track.confirm_tries >= cfg.confirm_frames:
             return
-        if m.kind == "solid" and (not cfg.dark_fill_needs_head or track.fill_level is None
-                                  or track.fill_level >= _DARK_FILL):
-            return  # only a dark fill is asked for a head around it
+        if m.kind == "solid" and not self._asks_head(track):
+            return  # only a dark or a small fill is asked for a head around it
         if len(track.frames) not in (1, 2, 3, 5, 8, 12):
             return
         target, margin = _CONFIRM_VIEWS[track.confirm_tries % len(_CONFIRM_VIEWS)]
@@ -491,10 +503,8 @@ class RedactionFinder:
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
-            if (kind == "solid" and self.cfg.dark_fill_needs_head and not t.faces
-                    and not t.context and t.fill_level is not None
-                    and t.fill_level < _DARK_FILL):
-                continue  # a dark flat patch with no head around it: a tile, a screen
+            if kind == "solid" and not t.faces and not t.context and self._asks_head(t):
+                continue  # a flat patch with no head around it: a tile, a screen, a coaster
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
             series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= t.last_frame}
