@@ -69,6 +69,7 @@ class FinderConfig:
     confirm_threshold: float = 0.25
     """CenterFace score that counts as a face."""
     dark_fill_needs_head: bool = True
-    """A dark solid fill is reported only where CenterFace sees a head around it (dark tiles,
-    screens and windows are flat and crisp too). Off for rescans of our own re-redaction,
-    whose fills cover the whole head with a margin and are looked for where they were drawn."""
+    """A dark or a small solid fill is reported only where CenterFace sees a head around it
+    (tiles, screens and coasters are flat and crisp too). Off for rescans of our own
+    re-redaction, whose fills cover the whole head with a margin and are looked for where
+    they were drawn."""

@@ -50,10 +50,10 @@ _CONTEXT_THRESHOLD = 0.05
 """CenterFace score around a solid fill that counts as a head there. Filled faces on the
 bench scored 0.05-0.5 in at least one view; dark tiles and windows in a kitchen scored 0."""
 _DARK_FILL = 80.0
-"""Mean grey level below which a fill must show a head around it (``dark_fill_needs_head``).
+"""Grey level below which a fill must show a head around it (``dark_fill_needs_head``).
 Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
-the dark tiles and screens of a kitchen (levels 42-72) never did. Lighter fills are exempt:
-a red fill on the tests' pasted head shows no head context at all."""
+the dark tiles and screens of a kitchen (levels 42-72) never did. Lighter fills are exempt
+unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no head at all."""
 _FIT_FIRST, _FIT_EVERY = 12, 12
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on
 every 12th frame."""
@@ -321,9 +321,7 @@ class RedactionFinder:
                 track.fitted += m.kind != "blur"
             track.add(index, box, m)
             _note(track, index, grey, box)
-            _seen(track, bi, box, seen, bars)
-            if m.kind == "solid" and track.fill_level is None:
-                track.fill_level = _fill_level(grey, box)
+            _seen(track, bi, box, m, seen, bars, grey)
             self._maybe_confirm(track, rgb, box, m)
         for bi in fresh:
             box, m, seen = dets[bi]
@@ -336,9 +334,7 @@ class RedactionFinder:
                     _note(track, fi, g_prev, box)
             track.add(index, box, m)
             _note(track, index, grey, box)
-            _seen(track, bi, box, seen, bars)
-            if m.kind == "solid" and track.fill_level is None:
-                track.fill_level = _fill_level(grey, box)
+            _seen(track, bi, box, m, seen, bars, grey)
             self._live.append(track)
             self._maybe_confirm(track, rgb, box, m)
         held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
@@ -402,9 +398,9 @@ class RedactionFinder:
         target, margin = _CONFIRM_VIEWS[track.confirm_tries % len(_CONFIRM_VIEWS)]
         track.confirm_tries += 1
         if m.kind == "solid":
-            # A fill hides the face from the detector; around a dark fill, the head (hair,
-            # ears, shoulders) still gives a weak response in some view, which a dark tile,
-            # screen or window never does. (Around a coloured fill it often gives none.)
+            # A fill hides the face from the detector; around a dark or a small fill, the
+            # head (hair, ears, shoulders) still gives a weak response in some view, which a
+            # tile, a screen or a coaster never does.
             for target, margin in _CONFIRM_VIEWS:
                 hit = face_in_region(rgb, box, target, margin, _CONTEXT_THRESHOLD)
                 if hit is not None:
@@ -537,10 +533,13 @@ def _reportable(track: Track) -> bool:
     return bool(track.faces) or track.measures[-1].kind in ("solid", "mosaic")
 
 
-def _seen(track: Track, det: int, box: BoxXYWH, seen: bool,
-          bars: dict[int, tuple[BoxXYWH, float]]) -> None:
-    """Record that the detector saw a face at this detection (for an eye bar, the face it
-    covers, whose width is the face's, not the bar's)."""
+def _seen(track: Track, det: int, box: BoxXYWH, m: RegionMeasure, seen: bool,
+          bars: dict[int, tuple[BoxXYWH, float]], grey: np.ndarray) -> None:
+    """Record what a detection says beyond its box: that the detector saw a face there (for
+    an eye bar, the face it covers, whose width is the face's, not the bar's), and a fill's
+    grey level the first time the track reads as one."""
+    if m.kind == "solid" and track.fill_level is None:
+        track.fill_level = _fill_level(grey, box)
     if det in bars:
         face, coverage = bars[det]
         track.bar_face = face

@@ -49,7 +49,7 @@ class Track:
     context: float = 0.0
     """For a solid fill: the best CenterFace score for a head around it (0: none seen)."""
     fill_level: float | None = None
-    """For a solid fill: its mean grey level (0-255) where first seen."""
+    """For a solid fill: the median grey level (0-255) of its middle where first seen."""
     bar_face: BoxXYWH | None = None
     """For an eye bar (a partial cover): the face box it was last found on."""
     coverages: list[float] = field(default_factory=list)
