@@ -382,6 +382,7 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
     """Print the per-type table and the summary figures."""
     rows: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     drop_truth = drop_hit = drop_pred = drop_pred_ok = 0
+    in_drops = [0, 0]  # dropout frames in scope: (truth, found)
     clean_minutes, clean_tracks = 0.0, 0
     misses: list[str] = []
     for o in outcomes:
@@ -426,6 +427,9 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
             truth_drops = {d for d in spec.dropouts if d in span}
             drop_truth += len(truth_drops)
             drop_hit += len(truth_drops & set(t.dropout_frames))
+            if in_scope:
+                in_drops[0] += len(truth_drops)
+                in_drops[1] += len(truth_drops & set(t.dropout_frames))
             drop_pred += len(t.dropout_frames)
             drop_pred_ok += len(set(t.dropout_frames) & truth_drops)
             if truth_drops != set(t.dropout_frames) & span:
@@ -436,6 +440,7 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
             if ti not in {m[0] for m in o.matched}:
                 lost = [d for d in spec.dropouts if d in o.truth[ti]]
                 drop_truth += len(lost)
+                in_drops[0] += len(lost) if in_scope else 0
                 if lost:
                     misses.append(f"dropouts {kind} {_strength_label(spec.recipe)} {spec.source} "
                                   f"x{spec.scale}: true {lost}, track not found")
@@ -472,6 +477,8 @@ def report(outcomes: list[Outcome], sources: dict[str, Source]) -> None:
     print(f"  without eye bars: recall {pct(tot['found_nb'], tot['truth_nb'])}, precision "
           f"{pct(tot['pred_ok_nb'], tot['pred_nb'])}, type accuracy "
           f"{pct(tot['type_ok_nb'], tot['typed_nb'])}")
+    print(f"  dropout recall      {pct(in_drops[1], in_drops[0])}   ({in_drops[1]}/{in_drops[0]} "
+          "frames, target >= 0.95)")
     cov = [c for k, r in rows.items() if k.startswith("eye_bar|") for c in r["coverage"]]
     if cov:
         print(f"  eye-bar coverage    median {statistics.median(cov):.2f} of the face "

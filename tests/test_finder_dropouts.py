@@ -1,4 +1,4 @@
-"""Dropout judgement: every frame of a track against the track's own median detail
+"""Dropout judgement: every frame of a track against its neighbours or the track's median detail
 (tasks/finder/detail.py), on hand-made series and on small generated clips."""
 
 from __future__ import annotations
@@ -21,26 +21,55 @@ def _series(values: dict[int, float], field: str) -> dict[int, Detail]:
     return {f: Detail(**{**base, field: v}) for f, v in values.items()}
 
 
-def test_only_the_frame_that_jumps_above_the_track_is_a_dropout():
-    rng = np.random.default_rng(1)
-    values = {f: 0.05 + 0.04 * rng.random() for f in range(40)}
-    values[17] = 0.45
-    assert dropout_frames(_series(values, "sharp_share"), "gaussian_blur") == [17]
+def _blur_series(bright: dict[int, tuple[float, float]], n: int = 40,
+                 seed: int = 1) -> dict[int, Detail]:
+    """A blurred track's detail with noise; ``bright`` frames get (sharp_share,
+    least_direction)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for f in range(n):
+        s, ld = bright.get(f, (0.05 + 0.04 * rng.random(), 0.1 + 0.04 * rng.random()))
+        out[f] = Detail(s, 0.02, 2.0, ld)
+    return out
 
 
-def test_soft_footage_dropout_inside_the_track_only():
+def test_only_the_frame_that_gains_detail_above_its_neighbours_is_a_dropout():
+    assert dropout_frames(_blur_series({17: (0.45, 0.5)}), "gaussian_blur") == [17]
+
+
+def test_one_statistic_rising_alone_is_no_blur_dropout():
+    """A face gaining fine detail gains it in every direction: a jump in sharp share alone
+    (codec noise, a box slipping onto the hairline) or in one direction alone is no face."""
+    assert dropout_frames(_blur_series({17: (0.45, 0.12)}), "gaussian_blur") == []
+    assert dropout_frames(_blur_series({17: (0.07, 0.5)}), "gaussian_blur") == []
+
+
+def test_soft_footage_dropout_is_judged_against_its_neighbours():
     """Soft footage: a blurred track at ~0.005 sharp; the unredacted face reads only 0.15
-    sharp (under the usual floor) but gains detail in every direction. Inside the track it
-    is a dropout; at the track's last frame (an extrapolated box) it is not believed."""
+    sharp (a clear face elsewhere reads 0.4+) but gains detail in every direction."""
     def series(bright: set[int]) -> dict[int, Detail]:
         return {f: Detail(0.15 if f in bright else 0.005, 0.02, 2.0,
                           0.33 if f in bright else 0.1) for f in range(14)}
 
     assert dropout_frames(series({7}), "gaussian_blur") == [7]
-    assert dropout_frames(series({13}), "gaussian_blur") == []
-    # Without the gain across every direction it is noise, not a face.
     noisy = {f: Detail(0.15 if f == 7 else 0.005, 0.02, 2.0, 0.1) for f in range(14)}
     assert dropout_frames(noisy, "gaussian_blur") == []
+
+
+def test_slow_drift_is_no_dropout_but_a_jump_on_top_of_it_is():
+    """A head turning into the light, or a box lagging onto the hair, raises a blurred track's
+    detail over many frames; only a frame that jumps above its neighbours is a slip."""
+    drift = {f: (0.05 + 0.3 * f / 40, 0.1 + 0.3 * f / 40) for f in range(40)}
+    assert dropout_frames(_blur_series(drift), "gaussian_blur") == []
+    s, ld = drift[30]
+    drift[30] = (s + 0.2, ld + 0.2)
+    assert dropout_frames(_blur_series(drift), "gaussian_blur") == [30]
+
+
+def test_a_long_dropout_is_caught_whole():
+    """Off for longer than the neighbourhood (here 6 frames): judged against the track."""
+    off = {f: (0.5, 0.5) for f in range(20, 26)}
+    assert dropout_frames(_blur_series(off), "gaussian_blur") == list(range(20, 26))
 
 
 def test_a_track_that_is_soft_throughout_has_no_dropout():

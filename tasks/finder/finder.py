@@ -5,9 +5,10 @@ Every few frames: CenterFace and a full-frame pixel scan propose regions that lo
 (``tracking.py``). Every frame of every live track: the detail in the middle of its box
 (``detail.py``), at the box it expects, replaced by the interpolated box once the next
 detection arrives (frames since the last detection wait in a short ring buffer). When a track
-ends, frames whose detail jumps above the track's own median are its dropouts, the face
-shown unredacted. Per track (expensive, few frames): CenterFace confirmation on a zoomed crop.
-Memory is bounded by the ring buffer (``max_gap_frames`` frames) and the live tracks.
+ends, frames whose detail jumps above the rest of the track (``detail.dropout_frames``) are
+its dropouts, the face shown unredacted. Per track (expensive, few frames): CenterFace
+confirmation on a zoomed crop. Memory is bounded by the ring buffer (``max_gap_frames``
+frames) and the live tracks.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
 from veilscan.tasks.finder.detail import (
-    BLUR_RULE,
-    RULES,
     Detail,
     dropout_frames,
     region_detail,
+    single_rule,
 )
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
@@ -189,6 +189,7 @@ class RedactionFinder:
         as long as the region still looks redacted there (the detector can lose a face that
         the redaction still hides: a turned head, a heavy blur)."""
         kind = track.measures[-1].kind
+        track.seen_until = track.last_frame
         for fi, grey in self._buffer:
             if fi > track.last_frame:
                 box = track.predict(fi, self._camera)
@@ -433,7 +434,7 @@ class RedactionFinder:
         d = region_detail(grey, box)
         if d is None:
             return
-        rule = RULES.get(track.measures[-1].kind, BLUR_RULE)
+        rule = single_rule(track.measures[-1].kind)
         base = float(np.median([getattr(v, rule.field) for v in track.detail.values()]))
         value = getattr(d, rule.field)
         kind = track.measures[-1].kind
@@ -503,7 +504,10 @@ class RedactionFinder:
                 continue  # a flat patch with no head around it: a tile, a screen, a coaster
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
-            series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= t.last_frame}
+            # Frames added at extrapolated boxes when the track closed looked redacted; the
+            # box there may have slid off the face, so they are not judged again.
+            end = t.last_frame if t.seen_until is None else t.seen_until
+            series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= end}
             dropouts = dropout_frames(series, kind, self.cfg.min_track_frames)
             if len(dropouts) > 0.5 * span:
                 continue  # mostly "unredacted": not a redaction that slipped, a false start
@@ -635,6 +639,8 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                 if base.fill_level is None:
                     base.fill_level = t.fill_level
                 base.bar_face = base.bar_face or t.bar_face
+                base.seen_until = max(
+                    b.last_frame if b.seen_until is None else b.seen_until for b in (base, t))
                 break
         else:
             merged.append(t)
