@@ -29,6 +29,7 @@ from veilscan.tasks.finder.detail import (
     region_detail,
     single_rule,
 )
+from veilscan.tasks.finder.follow import follow
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
     looks_clear,
@@ -430,7 +431,11 @@ class RedactionFinder:
         the redaction dropping out, changes it and ends the hold."""
         if len(track.detail) < 3:
             return
-        box = _moved(track.boxes[-1], self._camera.shift(track.last_frame, index))
+        # Where the redaction went by its own look (a head walks or turns while held);
+        # failing that, where the camera moved it.
+        prev = next((g for fi, g in self._buffer if fi == track.last_frame), None)
+        box = (follow(prev, grey, track.boxes[-1]) if prev is not None else None) or _moved(
+            track.boxes[-1], self._camera.shift(track.last_frame, index))
         d = region_detail(grey, box)
         if d is None:
             return
