@@ -13,6 +13,7 @@ frames) and the live tracks.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Iterable
 
@@ -56,6 +57,9 @@ Black and dark fills over real faces always did (0.05-0.5 in some view within si
 the dark tiles and screens of a kitchen (levels 42-72) never did. Lighter fills are exempt
 unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no head at all."""
 _FIT_FIRST, _FIT_EVERY = 12, 12
+_COAST, _SETTLED_SCANS = 2, 10
+"""While settled (no reportable track begun or ended for ``_SETTLED_SCANS`` scans), the full
+scan and the detector run ``_COAST`` times less often (``RedactionFinder._settle``)."""
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on
 every 12th frame."""
 _SMALL_FILL = 0.06
@@ -134,7 +138,7 @@ class RedactionFinder:
         self._done: list[Track] = []
         # Recent greyscale frames (not RGB: a 4K frame is 25 MB) for gap and dropout checks.
         self._buffer: deque[tuple[int, np.ndarray]] = deque(
-            maxlen=self.cfg.max_gap_frames + self.cfg.scan_stride + 2)
+            maxlen=self.cfg.max_gap_frames + _COAST * self.cfg.scan_stride + 2)
         self._next_id = 0
         self._camera = CameraMotion()
         self._shape: tuple[int, ...] = ()
@@ -144,6 +148,15 @@ class RedactionFinder:
         """Regions recently measured as not redacted, with the frame until which to skip them."""
         self._clear_faces: list[BoxXYWH] = []
         """Faces the detector's last run saw unredacted: smooth skin inside is no redaction."""
+        self._changed = 0
+        """The last frame a track worth reporting began or ended (see ``_stride``)."""
+        self._scans: list[int] = []
+        """Frames fully scanned, in order (a track's persistence counts detections per scan)."""
+        self._stride = self.cfg.scan_stride
+        self._coasted = -1
+        """The last frame scanned at the settled rate."""
+        """Frames between full scans now: ``scan_stride``, or ``_COAST`` times it while
+        settled (see ``_settle``)."""
         self._clear_log: list[tuple[int, BoxXYWH]] = []
         """Every face the detector saw and the finder did not judge redacted (clear, or as
         soft as its surroundings), with its frame (see ``_transient``)."""
@@ -169,21 +182,47 @@ class RedactionFinder:
             self._camera.forget_before(min(oldest, index - self.cfg.max_gap_frames - 8))
         cfg = self.cfg
         if index % cfg.scan_stride == 0:
+            self._settle(index)
+        if index % self._stride == 0:
+            self._scans.append(index)
             self._scan(index, grey, rgb)
         still = []
+        if self._stride != cfg.scan_stride:
+            self._coasted = index
         for t in self._live:
-            if index - t.last_frame > cfg.max_gap_frames:
+            # Last seen while settled, a face was looked for less often: its track may wait
+            # the scans it missed that much longer.
+            slack = (_COAST - 1) * cfg.scan_stride if t.last_frame <= self._coasted else 0
+            if index - t.last_frame > cfg.max_gap_frames + slack:
                 self._close(t)
                 continue
             still.append(t)
-            if index - t.last_frame >= cfg.scan_stride and index not in t.detail:
+            if index - t.last_frame >= self._stride and index not in t.detail:
                 # A scan went by without a detection (a dropout leaves none): judge this frame
                 # at the box the track expects. A later detection replaces it with the
                 # interpolated box (``_fill_gap``), as it does for every frame in between.
-                near = index - t.last_frame <= 2 * cfg.scan_stride
+                near = index - t.last_frame <= 2 * self._stride
                 _note(t, index, grey, t.predict(index, self._camera) if near
                       else _moved(t.boxes[-1], self._camera.shift(t.last_frame, index)))
         self._live = still
+
+    def _settle(self, index: int) -> None:
+        """Scan less often while the scene is settled: a track worth reporting is followed,
+        and none has begun, ended or gone unseen for ``_SETTLED_SCANS`` scans. A long shot of
+        a redacted face (most of an archive's footage) then costs about half; a new face is
+        still seen within a detector interval, and the frames since it appeared are judged
+        from the ring buffer. Any such track beginning, ending or going unseen returns to the
+        full rate. Footage with nothing redacted in view is searched at the full rate (the
+        detector's clear faces there are what tells a passing soft patch from a redaction)."""
+        full = self.cfg.scan_stride
+        followed = [t.frames[0] for t in self._live if _reportable(t)]
+        settled = bool(followed) and (
+            index - max(self._changed, *followed) >= _SETTLED_SCANS * full)
+        stride = _COAST * full if settled else full
+        if stride != self._stride and index % stride == 0:
+            self._stride = stride
+        elif not settled:
+            self._stride = full
 
     def _close(self, track: Track) -> None:
         """End a track, extending it over the buffered frames after its last detection for
@@ -191,6 +230,8 @@ class RedactionFinder:
         the redaction still hides: a turned head, a heavy blur)."""
         kind = track.measures[-1].kind
         track.seen_until = track.last_frame
+        if _reportable(track):
+            self._changed = self._last_index
         for fi, grey in self._buffer:
             if fi > track.last_frame:
                 box = track.predict(fi, self._camera)
@@ -207,7 +248,8 @@ class RedactionFinder:
         out: list[BoxXYWH] = []
         # A second, coarser pass: a heavy blur shrinks to a sharp-looking small face.
         sides = [cfg.detect_side_px]
-        if max(fh, fw) > 1.5 * cfg.coarse_side_px:
+        # Settled (see ``_settle``), a heavy blur already found is followed by the pixel scan.
+        if max(fh, fw) > 1.5 * cfg.coarse_side_px and self._stride == cfg.scan_stride:
             sides.append(cfg.coarse_side_px)
         src, f_src = rgb, 1.0  # each pass downscales the previous one (less to read)
         for side in sides:
@@ -241,7 +283,7 @@ class RedactionFinder:
         dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
         bars: dict[int, tuple[BoxXYWH, float]] = {}
         """Detections that are eye bars: index in ``dets`` -> (face box, coverage)."""
-        run_detector = index % (cfg.scan_stride * cfg.detect_every) == 0
+        run_detector = index % (self._stride * cfg.detect_every) == 0
         max_w = cfg.max_face_frac * min(grey.shape)
         if run_detector:
             self._clear_faces = []
@@ -329,9 +371,12 @@ class RedactionFinder:
             box, m, seen = dets[bi]
             track = Track(self._next_id, coarse=box)
             self._next_id += 1
-            # The redaction may have started on an unscanned frame just before this one.
+            # The redaction may have started on an unscanned frame just before this one (while
+            # settled, any frame since the detector last looked).
+            reach = (self._stride if self._stride == cfg.scan_stride
+                     else self._stride * cfg.detect_every)
             for fi, g_prev in self._buffer:
-                if index - cfg.scan_stride < fi < index and not looks_clear(g_prev, box, m.kind):
+                if index - reach < fi < index and not looks_clear(g_prev, box, m.kind):
                     track.add(fi, box, m)
                     _note(track, fi, g_prev, box)
             track.add(index, box, m)
@@ -343,6 +388,8 @@ class RedactionFinder:
         for t in self._live:
             if id(t) not in held and t.last_frame < index and _reportable(t):
                 self._hold(t, index, grey)
+                if t.last_frame < index:
+                    self._changed = index  # neither found nor held: back to the full rate
         # A blurred region CenterFace never saw a face in is scenery: stop following it.
         keep = []
         for t in self._live:
@@ -516,7 +563,9 @@ class RedactionFinder:
             dropouts = dropout_frames(series, kind, self.cfg.min_track_frames)
             if len(dropouts) > 0.5 * span:
                 continue  # mostly "unredacted": not a redaction that slipped, a false start
-            out.append(_finding(len(out), t, self.cfg, dropouts))
+            scans = bisect_right(self._scans, t.last_frame) - bisect_left(self._scans,
+                                                                          t.frames[0])
+            out.append(_finding(len(out), t, self.cfg, dropouts, scans))
         return out
 
 
@@ -666,7 +715,8 @@ def _track_kind(t: Track) -> tuple[str, Counter[str]]:
     return vote_kernel_type(_measured(t)), kinds
 
 
-def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) -> TrackFinding:
+def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int],
+             scans: int) -> TrackFinding:
     kind, kinds = _track_kind(t)
     same = ("gaussian_blur", "box_blur") if kind in ("gaussian_blur", "box_blur") else (kind,)
     strengths = [m.strength_px for m in _measured(t) if m.kind in same]
@@ -683,8 +733,7 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int]) ->
                 else float(np.clip(aspect / 1.0, 0.0, 1.0)))
     if t.faces:
         face_w = float(np.median([f[1] for f in t.faces]))
-    span = t.last_frame - t.frames[0] + 1
-    persistence = min(1.0, len(t.frames) / max(1.0, span / cfg.scan_stride))
+    persistence = min(1.0, len(t.frames) / max(1, scans))
     agreement = sum(kinds[k] for k in same) / max(1, sum(kinds.values()))
     confirmed = 1.0 if t.faces else 0.0
     confidence = float(np.clip(0.35 + 0.25 * persistence + 0.15 * agreement

@@ -1,0 +1,43 @@
+"""The settled rate (RedactionFinder._settle): once a redacted face has been followed for a
+while, the full scan and the detector run half as often, and the face is still followed
+frame by frame with its dropouts found; footage with nothing redacted is searched at the
+full rate."""
+
+from __future__ import annotations
+
+from test_finder import make_clip
+
+from veilscan.footage import h264_roundtrip
+from veilscan.tasks.finder import RedactionFinder
+from veilscan.tasks.finder.config import FinderConfig
+from veilscan.tasks.obfuscate import Recipe
+
+
+def _run(frames) -> tuple[RedactionFinder, list]:
+    finder = RedactionFinder()
+    for i, f in frames:
+        finder.add_frame(i, f)
+    scans = list(finder._scans)
+    return finder, scans
+
+
+def test_a_long_shot_is_scanned_less_often_and_its_dropouts_still_found():
+    drops = (150, 151, 152, 165)  # a dropout returns the scan to the full rate
+    frames, truth = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=180, dropouts=drops,
+                              size=(300, 480))
+    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    finder, scans = _run(frames)
+    tracks = finder.finish()
+    full = FinderConfig().scan_stride
+    settled = [b for a, b in zip(scans, scans[1:], strict=False) if b - a == 2 * full]
+    assert len(settled) >= 5 and len(scans) < len(range(0, len(frames), full))
+    assert len(tracks) == 1
+    t = tracks[0]
+    assert t.first_frame <= full and t.last_frame >= len(frames) - 1 - 2 * full
+    assert t.dropout_frames == list(drops)
+
+
+def test_footage_with_nothing_redacted_is_searched_at_the_full_rate():
+    frames, _ = make_clip(None, face_w=100, n=60, size=(300, 480))
+    _, scans = _run(frames)
+    assert len(scans) == len(range(0, 60, FinderConfig().scan_stride))
