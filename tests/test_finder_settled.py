@@ -41,3 +41,17 @@ def test_footage_with_nothing_redacted_is_searched_at_the_full_rate():
     frames, _ = make_clip(None, face_w=100, n=60, size=(300, 480))
     _, scans = _run(frames)
     assert len(scans) == len(range(0, 60, FinderConfig().scan_stride))
+
+
+def test_a_dropout_after_the_last_scan_is_still_judged():
+    """The clip ends two frames after the last full scan; the face shows on the first of
+    them. A last scan on the final frame anchors the box there, so the dropout is judged
+    on an interpolated box, not left to an extrapolated one."""
+    n = 42  # scans at 0, 3, ..., 39: frames 40 and 41 come after the last one
+    frames, truth = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=n, dropouts=(40,),
+                              size=(300, 480))
+    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    finder, _ = _run(frames)
+    tracks = finder.finish()
+    assert len(tracks) == 1 and tracks[0].last_frame == n - 1
+    assert tracks[0].dropout_frames == [40]

@@ -154,6 +154,7 @@ class RedactionFinder:
         """Frames fully scanned, in order (a track's persistence counts detections per scan)."""
         self._stride = self.cfg.scan_stride
         self._coasted = -1
+        self._last_rgb: np.ndarray | None = None
         """The last frame scanned at the settled rate."""
         """Frames between full scans now: ``scan_stride``, or ``_COAST`` times it while
         settled (see ``_settle``)."""
@@ -173,6 +174,7 @@ class RedactionFinder:
             self._slack = (max(6, self.cfg.min_face_px // 4)
                            + int(np.ceil(self.cfg.window_px / scale / 2)) + 4)
         self._last_index = index
+        self._last_rgb = rgb
         self._shape = grey.shape
         self._buffer.append((index, grey))
         self._camera.update(index, grey)
@@ -324,8 +326,11 @@ class RedactionFinder:
         self._follow_bars(index, grey, dets, bars)
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
+        # Settled, the detector and the pixel scan take turns (each every other scan).
+        pixel_scan = not (run_detector and self._stride != cfg.scan_stride)
         live_boxes = [t.predict(index, self._camera) for t in self._live]
-        for coarse, kinds in _merge(scan_frame(grey, cfg, cfg.scan_kinds)):
+        for coarse, kinds in _merge(scan_frame(grey, cfg, cfg.scan_kinds) if pixel_scan
+                                    else []):
             if any(_inside(coarse, d[0]) > 0.5 for d in dets):
                 continue  # part of a face the detector already found
             if any(_inside(coarse, f) > 0.5 for f in self._clear_faces):
@@ -535,6 +540,11 @@ class RedactionFinder:
         Blurred and pixelated regions are found through CenterFace, so every such track has
         seen a face; solid fills stand on their flatness and crisp outline.
         """
+        if self._live and self._scans and self._scans[-1] < self._last_index:
+            # The last frames since the last scan would only be extrapolated (and not judged
+            # for dropouts): one more scan on the last frame anchors them.
+            self._scans.append(self._last_index)
+            self._scan(self._last_index, self._buffer[-1][1], self._last_rgb)
         for t in self._live:
             self._close(t)
         tracks = self._done
