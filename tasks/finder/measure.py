@@ -28,6 +28,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from veilscan.catalog.clip_result import box_sigma
+from veilscan.tasks.finder.lattice import codec_blocks
 
 _RE_SIGMAS = (1.0, 2.5, 5.0)
 
@@ -529,7 +530,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
     block, score = mosaic_period(g)
     if score > 0.5 and block >= 3 and _grid_contrast(g, block) >= 2.0 \
-            and _on_off_grid(g, block) >= 3.0:
+            and _on_off_grid(g, block) >= 3.0 and not codec_blocks(grey, box, block):
+        # (A DCT codec's own 8 px lattice, all over the picture, is judged as if no grid.)
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
