@@ -4,7 +4,6 @@ even one on the codec's lattice, is still found."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import av
@@ -13,28 +12,10 @@ import numpy as np
 import pytest
 from test_finder import make_clip
 
-from veilscan.footage import h264_roundtrip
+from veilscan.footage import h264_roundtrip, mpeg_roundtrip
 from veilscan.tasks.finder import find_in_frames
 from veilscan.tasks.finder.lattice import MIN_RATIO, lattice_ratio
 from veilscan.tasks.obfuscate import Recipe
-
-
-def _mpeg2(frames: list[np.ndarray], bit_rate: int) -> list[np.ndarray]:
-    """RGB frames through MPEG-2 (no deblocking filter) at ``bit_rate`` and back."""
-    buf = io.BytesIO()
-    out = av.open(buf, "w", format="mpeg")
-    stream = out.add_stream("mpeg2video", rate=25)
-    stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
-    stream.bit_rate = bit_rate
-    for img in frames:
-        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-    with av.open(io.BytesIO(buf.getvalue())) as inp:
-        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
 
 
 def _clip(recipe: Recipe | None) -> tuple[list[np.ndarray], list]:
@@ -46,7 +27,7 @@ def test_mpeg2_shows_the_lattice_and_h264_does_not():
     frames, truth = _clip(None)
     box = truth[15]
     whole = (0, 0, 480, 288)
-    mpeg2 = cv2.cvtColor(_mpeg2(frames, 150_000)[15], cv2.COLOR_RGB2GRAY)
+    mpeg2 = cv2.cvtColor(mpeg_roundtrip(frames, 150_000)[15], cv2.COLOR_RGB2GRAY)
     h264 = cv2.cvtColor(h264_roundtrip(frames, 30)[15], cv2.COLOR_RGB2GRAY)
     assert lattice_ratio(mpeg2, whole, skip=box) > MIN_RATIO > lattice_ratio(h264, whole, skip=box)
 
@@ -58,12 +39,12 @@ def test_clean_mpeg2_footage_gives_no_track(shared_media: Path):
         frames = [cv2.resize(f.to_ndarray(format="rgb24"), (304, 540),
                              interpolation=cv2.INTER_AREA)
                   for _, f in zip(range(60), clip.decode(video=0), strict=False)]
-    assert find_in_frames(enumerate(_mpeg2(frames, 300_000))) == []
+    assert find_in_frames(enumerate(mpeg_roundtrip(frames, 300_000))) == []
 
 
 @pytest.mark.parametrize("origin", [(0, 0), (3, 5)], ids=["on-lattice", "off-lattice"])
 def test_a_mosaic_in_mpeg2_footage_is_found(origin):
     frames, truth = _clip(Recipe("mosaic", 16, grid_origin=origin))
-    tracks = find_in_frames(enumerate(_mpeg2(frames, 1_000_000)))
+    tracks = find_in_frames(enumerate(mpeg_roundtrip(frames, 1_000_000)))
     assert len(tracks) == 1 and tracks[0].redaction_type == "mosaic"
     assert abs(tracks[0].strength_px - 16) <= 2

@@ -213,3 +213,24 @@ def render_clip(path: Path, scene: np.ndarray, faces: Sequence[SceneFace],
 
     n = write_video(path, frames(), camera.fps, **encode)
     return RenderedClip(path=path, frames=n, fps=camera.fps, boxes=truth)
+
+
+def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
+                   fps: float = 25) -> list[np.ndarray]:
+    """Encode RGB frames with an older DCT codec (MPEG-2 by default, or ``mpeg4`` for MPEG-4
+    Part 2) at ``bit_rate`` b/s in memory and decode them again: 8 px blocking with no
+    deblocking filter, as in DVD and broadcast archives."""
+    buf = io.BytesIO()
+    out = av.open(buf, "w", format="mpeg" if codec == "mpeg2video" else "avi")
+    stream = out.add_stream(codec, rate=int(round(fps)))
+    stream.height, stream.width = frames[0].shape[:2]
+    stream.pix_fmt = "yuv420p"
+    stream.bit_rate = bit_rate
+    for img in frames:
+        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    with av.open(io.BytesIO(buf.getvalue())) as inp:
+        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
