@@ -354,7 +354,8 @@ def long_check() -> str:
             f"false dropout frames {len(found - set(LONG_DROPOUTS))}")
 
 
-CODECS = (("MPEG-2 0.8 Mb/s", "mpeg2video", 800_000), ("MPEG-2 2 Mb/s", "mpeg2video", 2_000_000),
+CODECS = (("MPEG-2 0.3 Mb/s", "mpeg2video", 300_000), ("MPEG-2 0.8 Mb/s", "mpeg2video", 800_000),
+          ("MPEG-2 2 Mb/s", "mpeg2video", 2_000_000),
           ("MPEG-2 5 Mb/s", "mpeg2video", 5_000_000), ("MPEG-4 pt 2 0.8 Mb/s", "mpeg4", 800_000))
 CODEC_RECIPES = (None, Recipe("gaussian_blur", 5), Recipe("box_blur", 9),
                  Recipe("mosaic", 10, grid_origin=(3, 5)), Recipe("mosaic", 16),
