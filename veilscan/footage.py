@@ -158,15 +158,18 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 25, *,
     return count
 
 
-def h264_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25,
-               preset: str = "veryfast") -> bytes:
-    """RGB frames encoded with libx264 (yuv420p) into an in-memory MP4."""
+def _encoded(frames: Sequence[np.ndarray], codec: str, container: str, fps: float,
+             options: dict[str, str] | None = None, bit_rate: int | None = None) -> bytes:
+    """RGB frames encoded (yuv420p) into an in-memory ``container``."""
     buf = io.BytesIO()
-    out = av.open(buf, "w", format="mp4")
-    stream = out.add_stream("libx264", rate=int(round(fps)))
+    out = av.open(buf, "w", format=container)
+    stream = out.add_stream(codec, rate=int(round(fps)))
     stream.height, stream.width = frames[0].shape[:2]
     stream.pix_fmt = "yuv420p"
-    stream.options = {"crf": str(crf), "preset": preset}
+    if options:
+        stream.options = options
+    if bit_rate:
+        stream.bit_rate = bit_rate
     for img in frames:
         for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
             out.mux(packet)
@@ -176,12 +179,31 @@ def h264_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25,
     return buf.getvalue()
 
 
+def _decoded(data: bytes) -> list[np.ndarray]:
+    with av.open(io.BytesIO(data)) as inp:
+        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
+
+
+def h264_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25,
+               preset: str = "veryfast") -> bytes:
+    """RGB frames encoded with libx264 (yuv420p) into an in-memory MP4."""
+    return _encoded(frames, "libx264", "mp4", fps, {"crf": str(crf), "preset": preset})
+
+
 def h264_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> list[np.ndarray]:
     """Encode RGB frames with libx264 (yuv420p, veryfast) in memory and decode them again:
     the blocking, ringing and chroma loss that archive footage carries, for benchmarks and
     tests of anything that looks at pixels."""
-    with av.open(io.BytesIO(h264_bytes(frames, crf, fps))) as inp:
-        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
+    return _decoded(h264_bytes(frames, crf, fps))
+
+
+def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
+                   fps: float = 25) -> list[np.ndarray]:
+    """Encode RGB frames with an older DCT codec (MPEG-2 by default, or ``mpeg4`` for MPEG-4
+    Part 2) at ``bit_rate`` b/s in memory and decode them again: 8 px blocking with no
+    deblocking filter, as in DVD and broadcast archives."""
+    container = "mpeg" if codec == "mpeg2video" else "avi"
+    return _decoded(_encoded(frames, codec, container, fps, bit_rate=bit_rate))
 
 
 def _write_tone(out: av.container.OutputContainer, stream, hz: float, seconds: float) -> None:
@@ -214,23 +236,3 @@ def render_clip(path: Path, scene: np.ndarray, faces: Sequence[SceneFace],
     n = write_video(path, frames(), camera.fps, **encode)
     return RenderedClip(path=path, frames=n, fps=camera.fps, boxes=truth)
 
-
-def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
-                   fps: float = 25) -> list[np.ndarray]:
-    """Encode RGB frames with an older DCT codec (MPEG-2 by default, or ``mpeg4`` for MPEG-4
-    Part 2) at ``bit_rate`` b/s in memory and decode them again: 8 px blocking with no
-    deblocking filter, as in DVD and broadcast archives."""
-    buf = io.BytesIO()
-    out = av.open(buf, "w", format="mpeg" if codec == "mpeg2video" else "avi")
-    stream = out.add_stream(codec, rate=int(round(fps)))
-    stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
-    stream.bit_rate = bit_rate
-    for img in frames:
-        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-    with av.open(io.BytesIO(buf.getvalue())) as inp:
-        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
