@@ -57,11 +57,12 @@ Black and dark fills over real faces always did (0.05-0.5 in some view within si
 the dark tiles and screens of a kitchen (levels 42-72) never did. Lighter fills are exempt
 unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no head at all."""
 _FIT_FIRST, _FIT_EVERY = 12, 12
-_COAST, _SETTLED_SCANS = 2, 10
-"""While settled (no reportable track begun or ended for ``_SETTLED_SCANS`` scans), the full
-scan and the detector run ``_COAST`` times less often (``RedactionFinder._settle``)."""
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on
 every 12th frame."""
+_COAST, _SETTLED_SCANS = 2, 10
+"""While settled (a reportable track followed, none begun, ended or gone unseen for
+``_SETTLED_SCANS`` scans), the full scan and the detector run ``_COAST`` times less often
+(``RedactionFinder._settle``)."""
 _SMALL_FILL = 0.06
 """Share of the frame's shorter side below which a fill of any colour must show a head around
 it: the kitchen's white coaster (4% of the frame) is flat, round and crisp; fills of every
@@ -149,15 +150,16 @@ class RedactionFinder:
         self._clear_faces: list[BoxXYWH] = []
         """Faces the detector's last run saw unredacted: smooth skin inside is no redaction."""
         self._changed = 0
-        """The last frame a track worth reporting began or ended (see ``_stride``)."""
+        """The last frame a track worth reporting ended or went unseen (see ``_settle``)."""
         self._scans: list[int] = []
         """Frames fully scanned, in order (a track's persistence counts detections per scan)."""
         self._stride = self.cfg.scan_stride
-        self._coasted = -1
-        self._last_rgb: np.ndarray | None = None
-        """The last frame scanned at the settled rate."""
         """Frames between full scans now: ``scan_stride``, or ``_COAST`` times it while
         settled (see ``_settle``)."""
+        self._coasted = -1
+        """The last frame scanned at the settled rate."""
+        self._last_rgb: np.ndarray | None = None
+        """The last frame seen (``finish`` scans it if the last scan was before it)."""
         self._clear_log: list[tuple[int, BoxXYWH]] = []
         """Every face the detector saw and the finder did not judge redacted (clear, or as
         soft as its surroundings), with its frame (see ``_transient``)."""
