@@ -103,6 +103,23 @@ def test_mosaic_block_size_any_grid_offset(block, origin):
     assert t.cells_across_face == pytest.approx(t.face_width_px / t.strength_px, rel=0.01)
 
 
+def test_mosaic_of_oblong_cells_on_a_detected_face():
+    """A pixelation that cuts the face box into N x N cells makes them oblong (here 6 x 9
+    px): the face detector vouches for the face, so the grid counts as a mosaic."""
+    frames, truth = make_clip(None, face_w=150, n=24, size=(300, 480))
+    pixelated = []
+    for (i, f), (x, y, w, h) in zip(frames, truth, strict=True):
+        f = f.copy()
+        for cy in range(y, y + h, 9):
+            for cx in range(x, x + w, 6):
+                cell = f[cy:min(y + h, cy + 9), cx:min(x + w, cx + 6)]
+                cell[...] = cell.reshape(-1, 3).mean(axis=0)
+        pixelated.append((i, f))
+    t = _one_track(pixelated, truth)
+    assert t.redaction_type == "mosaic"
+    assert abs(t.strength_px - 6) <= 1  # the cells' width: cells across the face count
+
+
 @pytest.mark.parametrize("color", [(0, 0, 0), (200, 40, 40)])
 def test_solid_fill(color):
     frames, truth = make_clip(Recipe("solid", color=color), face_w=100)

@@ -299,7 +299,7 @@ class RedactionFinder:
             # rest of the face would read as clear, or the bar's edges as a fill).
             bar = find_eye_bar(grey, face)
             coarse = _grow(face, 0.1, grey.shape)
-            m0 = measure_region(grey, coarse, classify=False)
+            m0 = measure_region(grey, coarse, classify=False, square_cells=False)
             # A mosaic's rows of blocks can pass for a bar; a face under one is no eye bar.
             if bar is not None and (m0 is None or m0.kind != "mosaic"):
                 bars[len(dets)] = (face, bar.coverage)
@@ -313,9 +313,9 @@ class RedactionFinder:
             slack = max(self._slack, int(0.25 * face[2]))
             box = (refine_mosaic_box(grey, coarse, slack) if m0.kind == "mosaic"
                    else refine_box(grey, coarse, cfg, slack))
-            m = measure_region(grey, box)
+            m = measure_region(grey, box, square_cells=False)
             if m is None or m.kind not in _REDACTED:
-                m = measure_region(grey, coarse)
+                m = measure_region(grey, coarse, square_cells=False)
                 box = coarse
             if m is None or m.kind not in _REDACTED:
                 continue

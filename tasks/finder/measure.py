@@ -183,8 +183,9 @@ def _denoised_diff(g: np.ndarray, axis: int) -> np.ndarray:
     return np.maximum(np.abs(np.diff(g, axis=axis)) - 3.0, 0.0)
 
 
-def mosaic_period(g: np.ndarray) -> tuple[float, float]:
-    """(block size px, grid score 0..1) from the column and row gradient profiles.
+def mosaic_grid(g: np.ndarray) -> tuple[int, int, float]:
+    """(cell width px, cell height px, grid score 0..1) from the column and row gradient
+    profiles; (0, 0, 0) where either axis shows no period.
 
     For a block grid of period b every gradient sits on one phase of b, so the best phase
     holds nearly all of it (score ~1); natural detail spreads over all phases (~1/b).
@@ -192,10 +193,14 @@ def mosaic_period(g: np.ndarray) -> tuple[float, float]:
     cx, bx, _ = _grid_axis(_floored(np.abs(np.diff(g, axis=1)).mean(axis=0)))
     cy, by, _ = _grid_axis(_floored(np.abs(np.diff(g, axis=0)).mean(axis=1)))
     if not bx or not by:
-        return 0.0, 0.0
-    if abs(bx - by) > 1 + 0.1 * max(bx, by):
-        return float(min(bx, by)), 0.0  # pixelation uses square cells; bricks and tiles do not
-    return float(np.mean((bx, by))), min(cx, cy)
+        return 0, 0, 0.0
+    return bx, by, min(cx, cy)
+
+
+def _square(bx: int, by: int) -> bool:
+    """Are cells of bx x by px square (a pixelation's, unless it cut a face box into N x N
+    cells; bricks and tiles are oblong)?"""
+    return abs(bx - by) <= 1 + 0.1 * max(bx, by)
 
 
 def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
@@ -506,11 +511,13 @@ def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
 
 
 def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
-                   classify: bool = True) -> RegionMeasure | None:
+                   classify: bool = True, square_cells: bool = True) -> RegionMeasure | None:
     """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
 
     With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
-    enough to follow a candidate until a face is confirmed in it.
+    enough to follow a candidate until a face is confirmed in it. ``square_cells=False``
+    (a region the face detector found) also takes a block grid of oblong cells as a mosaic:
+    a pixelation that cuts a face box into N x N cells makes them.
     """
     w = box[2]
     g = _inset_crop(grey, box)
@@ -528,9 +535,14 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
                                                  and _fill_shaped(grey, box, fill))):
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
-    block, score = mosaic_period(g)
-    if score > 0.5 and block >= 3 and _grid_contrast(g, block) >= 2.0 \
-            and _on_off_grid(g, block) >= 3.0 and not codec_blocks(grey, box, block):
+    bx, by, score = mosaic_grid(g)
+    # Square cells, or (where a face was detected) oblong ones, whose width counts.
+    square = bool(bx) and _square(bx, by)
+    block = float(np.mean((bx, by))) if square else float(bx)
+    if (square or not square_cells) and score > 0.5 and block >= 3 \
+            and _grid_contrast(g, block) >= 2.0 \
+            and _on_off_grid(g, block, None if square else by) >= 3.0 \
+            and not codec_blocks(grey, box, block):
         # (A DCT codec's own 8 px lattice, all over the picture, is judged as if no grid.)
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
     sharp_share, keep = _sharp_pixels(g)
@@ -794,7 +806,7 @@ def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> 
         p10, p90 = np.percentile(mid, (10, 90))
         return bool(p90 - p10 > 12.0 and _sharp_pixels(mid)[0] > 0.1)
     if kind == "mosaic":
-        _, score = mosaic_period(g)
+        _, _, score = mosaic_grid(g)  # square or oblong: the track is a mosaic already
         if score > 0.4:
             return False
     return _sharp_pixels(g)[0] > 0.15
@@ -813,15 +825,16 @@ def _grid_contrast(g: np.ndarray, block: float) -> float:
     return float(max(ax[p::b].mean() for p in range(b)))
 
 
-def _on_off_grid(g: np.ndarray, block: float) -> float:
-    """Raw mean |difference| on the best grid phase over that off it (both axes, worst).
+def _on_off_grid(g: np.ndarray, block: float, block_y: float | None = None) -> float:
+    """Raw mean |difference| on the best grid phase over that off it (both axes, worst;
+    ``block_y`` for the rows where cells are oblong).
 
     Inside a mosaic cell the values are constant (codec noise aside), so differences off
     the grid lines are tiny next to those on them; a soft edge spreads over both.
     """
-    b = max(2, int(round(block)))
     worst = np.inf
     for axis in (1, 0):
+        b = max(2, int(round(block if axis == 1 or block_y is None else block_y)))
         prof = np.abs(np.diff(g, axis=axis)).mean(axis=1 - axis)
         if prof.size < 2 * b:
             return 0.0
