@@ -120,6 +120,24 @@ def test_mosaic_of_oblong_cells_on_a_detected_face():
     assert abs(t.strength_px - 6) <= 1  # the cells' width: cells across the face count
 
 
+@pytest.mark.parametrize("cells", [12, 16])
+def test_mosaic_of_uneven_cells_on_a_detected_face(cells):
+    """A face box cut into N x N cells by a resize (93 x 128 px into 12 or 16 cells: 7.75 or
+    5.8 px wide, so 7 and 8 or 5 and 6 px in turn), after H.264: no single period, but flat
+    cells on evenly spaced lines."""
+    frames, truth = make_clip(None, face_w=150, n=24, size=(300, 480))
+    pixelated = []
+    for (_, f), (x, y, w, h) in zip(frames, truth, strict=True):
+        f = f.copy()
+        small = cv2.resize(f[y:y + h, x:x + w], (cells, cells), interpolation=cv2.INTER_AREA)
+        f[y:y + h, x:x + w] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+        pixelated.append(f)
+    tracks = find_in_frames(enumerate(h264_roundtrip(pixelated, 23)))
+    assert len(tracks) == 1 and tracks[0].redaction_type == "mosaic"
+    assert tracks[0].first_frame <= 6 and tracks[0].last_frame == len(frames) - 1
+    assert abs(tracks[0].strength_px - truth[0][2] / cells) <= 0.5
+
+
 @pytest.mark.parametrize("color", [(0, 0, 0), (200, 40, 40)])
 def test_solid_fill(color):
     frames, truth = make_clip(Recipe("solid", color=color), face_w=100)

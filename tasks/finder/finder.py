@@ -345,7 +345,8 @@ class RedactionFinder:
             if min(box[2], box[3]) < 0.8 * cfg.min_face_px or box[2] > 1.1 * max_w:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue  # no face fits it: not worth measuring
-            m = measure_region(grey, box, classify=False)
+            # Near a followed track, oblong or uneven cells count as a mosaic too.
+            m = measure_region(grey, box, classify=False, square_cells=not tracked)
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
             on_edge = m is not None and m.kind == "solid" and (
                 box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from veilscan.catalog.clip_result import box_sigma
-from veilscan.tasks.finder.lattice import codec_blocks
+from veilscan.tasks.finder.lattice import codec_blocks, codec_footage
 
 _RE_SIGMAS = (1.0, 2.5, 5.0)
 
@@ -197,10 +197,58 @@ def mosaic_grid(g: np.ndarray) -> tuple[int, int, float]:
     return bx, by, min(cx, cy)
 
 
+_IRREGULAR_PAIRS = 0.15
+"""Share of step energy in adjacent pairs above which a region is no pixelation (0.00-0.09
+inside 6-9 px cells after H.264; 0.4+ for blurs and faces)."""
+
+
 def _square(bx: int, by: int) -> bool:
     """Are cells of bx x by px square (a pixelation's, unless it cut a face box into N x N
     cells; bricks and tiles are oblong)?"""
     return abs(bx - by) <= 1 + 0.1 * max(bx, by)
+
+
+def _line_spacing(prof: np.ndarray) -> float:
+    """Mean spacing (px) of the step lines in a column/row |difference| profile when they
+    are evenly spaced to within a pixel (cells of a non-integer size alternate, 7 and 8 px
+    for 7.75); 0 if they are not."""
+    nonzero = prof[prof > 0]
+    if prof.size < 12 or nonzero.size < 4:
+        return 0.0
+    mid = prof[1:-1]
+    low = 0.2 * float(np.percentile(nonzero, 80))  # above the codec's ringing by the lines
+    peaks = np.flatnonzero((mid >= prof[:-2]) & (mid > prof[2:]) & (mid > low)) + 1
+    if peaks.size < 4:
+        return 0.0
+    d = np.diff(peaks).astype(float)
+    m = float(d.mean())
+    if m < 3.0 or float(np.abs(d - m).max()) > 1.0:
+        return 0.0
+    return m
+
+
+def irregular_mosaic(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Cell width (px, fractional) of a pixelation whose cells are not all one size (a box
+    cut into N x N cells by a resize), judged on the middle 60% of ``box``; 0 if none. Its
+    cells are flat and meet in one-pixel steps, so the steps never come in adjacent pairs
+    (as in ``detail.Detail.off_grid``) and lie on evenly spaced lines both ways."""
+    x, y, w, h = box
+    g = grey[max(0, y + h // 5):y + h - h // 5, max(0, x + w // 5):x + w - w // 5]
+    g = g.astype(np.float32)
+    if min(g.shape) < 24:
+        return 0.0
+    ax = np.maximum(np.abs(np.diff(g, axis=1)) - 3.0, 0.0)
+    ay = np.maximum(np.abs(np.diff(g, axis=0)) - 3.0, 0.0)
+    total = float(ax.sum() + ay.sum())
+    if total < 2.0 * g.size:  # next to no steps: a fill or a smooth patch
+        return 0.0
+    pairs = float(np.minimum(ax[:, 1:], ax[:, :-1]).sum() + np.minimum(ay[1:], ay[:-1]).sum())
+    if pairs > _IRREGULAR_PAIRS * total:
+        return 0.0
+    sx, sy = _line_spacing(_floored(ax.mean(axis=0))), _line_spacing(_floored(ay.mean(axis=1)))
+    if not (sx and sy) or max(abs(sx - round(sx)), abs(sy - round(sy))) < 0.1:
+        return 0.0  # one size after all: a regular grid is the periodic test's to judge
+    return sx
 
 
 def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
@@ -536,15 +584,22 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0)
     bx, by, score = mosaic_grid(g)
-    # Square cells, or (where a face was detected) oblong ones, whose width counts.
+    # Square cells; or, where a face was detected, oblong or uneven ones (a face box cut
+    # into N x N cells), their width counting, except in a DCT codec's blocky picture,
+    # whose own steps make such grids.
     square = bool(bx) and _square(bx, by)
+    loose = not square_cells and not codec_footage(grey, box)
     block = float(np.mean((bx, by))) if square else float(bx)
-    if (square or not square_cells) and score > 0.5 and block >= 3 \
+    if (square or loose) and score > 0.5 and block >= 3 \
             and _grid_contrast(g, block) >= 2.0 \
             and _on_off_grid(g, block, None if square else by) >= 3.0 \
             and not codec_blocks(grey, box, block):
         # (A DCT codec's own 8 px lattice, all over the picture, is judged as if no grid.)
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
+    if loose and score <= 0.5:
+        cell = irregular_mosaic(grey, box)
+        if cell:
+            return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
         # A streak leaves the detail across it: sharp by the isotropic test. The kinks its
