@@ -588,17 +588,17 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     # into N x N cells), their width counting, except in a DCT codec's blocky picture,
     # whose own steps make such grids.
     square = bool(bx) and _square(bx, by)
-    loose = not square_cells and not codec_footage(grey, box)
     block = float(np.mean((bx, by))) if square else float(bx)
-    if (square or loose) and score > 0.5 and block >= 3 \
+    if score > 0.5 and block >= 3 and (square or not square_cells) \
             and _grid_contrast(g, block) >= 2.0 \
             and _on_off_grid(g, block, None if square else by) >= 3.0 \
-            and not codec_blocks(grey, box, block):
+            and not codec_blocks(grey, box, block) \
+            and (square or not codec_footage(grey, box)):
         # (A DCT codec's own 8 px lattice, all over the picture, is judged as if no grid.)
         return RegionMeasure("mosaic", block, min(1.0, 2.0 / block), 0.0)
-    if loose and score <= 0.5:
+    if not square_cells and score <= 0.5:
         cell = irregular_mosaic(grey, box)
-        if cell:
+        if cell and not codec_footage(grey, box):
             return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
