@@ -61,11 +61,10 @@ def codec_blocks(grey: np.ndarray, box: tuple[int, int, int, int], block: float)
     k = block / PERIOD
     if k < 0.5 or abs(k - round(k)) * PERIOD > 0.75:
         return False
-    x, y, w, h = box
     inside = lattice_ratio(grey, box)
     if inside < MIN_RATIO:
         return False  # a grid off the lattice: an editor's
-    around = lattice_ratio(grey, (x - w, y - h, 3 * w, 3 * h), skip=box)  # codec_footage
+    around = _around(grey, box)
     # An editor's cells are flat, so even one on the lattice stands out from the codec's
     # blocks around it by far (ratio 1,000s inside against 1.6-3.6 around, MPEG-2 at
     # 0.8-5 Mb/s); the codec's own blocks read alike inside and around (1.1-2.1 vs 1.2-2.4).
@@ -76,5 +75,10 @@ def codec_footage(grey: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     """Does the picture around ``box`` show a DCT codec's 8 px lattice? There, steps on
     lines a few px apart are the codec's, and only a grid far stronger than it is a mosaic
     (:func:`codec_blocks`)."""
+    return _around(grey, box) >= MIN_RATIO
+
+
+def _around(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """The lattice ratio of the picture around ``box``: its width and height on each side."""
     x, y, w, h = box
-    return lattice_ratio(grey, (x - w, y - h, 3 * w, 3 * h), skip=box) >= MIN_RATIO
+    return lattice_ratio(grey, (x - w, y - h, 3 * w, 3 * h), skip=box)
