@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veilscan.tasks.finder.measure import structure_and_sharp
+from veilscan.tasks.finder.measure import step_pairs, structure_and_sharp
 
 _CORE_INSET = 0.2
 """Share of the box's width and height cut from each side before measuring."""
@@ -131,9 +131,7 @@ def _least_direction(g: np.ndarray) -> float:
 def _off_grid(g: np.ndarray) -> float:
     """Gradient in pairs of adjacent differences over all gradient (codec ringing of 3 grey
     levels ignored): a block grid puts every step on an isolated line, a face spreads them."""
-    ax = np.maximum(np.abs(np.diff(g, axis=1)) - 3.0, 0.0)
-    ay = np.maximum(np.abs(np.diff(g, axis=0)) - 3.0, 0.0)
-    pairs = np.minimum(ax[:, 1:], ax[:, :-1]).sum() + np.minimum(ay[1:], ay[:-1]).sum()
+    ax, ay, pairs = step_pairs(g)
     return float(pairs / (ax.sum() + ay.sum() + 50.0))
 
 

@@ -208,6 +208,16 @@ def _square(bx: int, by: int) -> bool:
     return abs(bx - by) <= 1 + 0.1 * max(bx, by)
 
 
+def step_pairs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(|x difference|, |y difference|, their energy in adjacent pairs), codec ringing of 3
+    grey levels dropped: flat cells put every step on an isolated line (no pairs), a face or
+    a blur spreads its steps over neighbouring pixels."""
+    ax = np.maximum(np.abs(np.diff(g, axis=1)) - 3.0, 0.0)
+    ay = np.maximum(np.abs(np.diff(g, axis=0)) - 3.0, 0.0)
+    pairs = float(np.minimum(ax[:, 1:], ax[:, :-1]).sum() + np.minimum(ay[1:], ay[:-1]).sum())
+    return ax, ay, pairs
+
+
 def _line_spacing(prof: np.ndarray) -> float:
     """Mean spacing (px) of the step lines in a column/row |difference| profile when they
     are evenly spaced to within a pixel (cells of a non-integer size alternate, 7 and 8 px
@@ -231,18 +241,16 @@ def irregular_mosaic(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
     """Cell width (px, fractional) of a pixelation whose cells are not all one size (a box
     cut into N x N cells by a resize), judged on the middle 60% of ``box``; 0 if none. Its
     cells are flat and meet in one-pixel steps, so the steps never come in adjacent pairs
-    (as in ``detail.Detail.off_grid``) and lie on evenly spaced lines both ways."""
+    (:func:`step_pairs`) and lie on evenly spaced lines both ways."""
     x, y, w, h = box
     g = grey[max(0, y + h // 5):y + h - h // 5, max(0, x + w // 5):x + w - w // 5]
     g = g.astype(np.float32)
     if min(g.shape) < 24:
         return 0.0
-    ax = np.maximum(np.abs(np.diff(g, axis=1)) - 3.0, 0.0)
-    ay = np.maximum(np.abs(np.diff(g, axis=0)) - 3.0, 0.0)
+    ax, ay, pairs = step_pairs(g)
     total = float(ax.sum() + ay.sum())
     if total < 2.0 * g.size:  # next to no steps: a fill or a smooth patch
         return 0.0
-    pairs = float(np.minimum(ax[:, 1:], ax[:, :-1]).sum() + np.minimum(ay[1:], ay[:-1]).sum())
     if pairs > _IRREGULAR_PAIRS * total:
         return 0.0
     sx, sy = _line_spacing(_floored(ax.mean(axis=0))), _line_spacing(_floored(ay.mean(axis=1)))
