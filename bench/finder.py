@@ -29,6 +29,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -58,6 +59,10 @@ class Source:
     frames: list[np.ndarray]
     faces: list[list[Box]]
     """Per frame, the face boxes (x, y, w, h) in pixels."""
+
+
+Encoder = Callable[[list[np.ndarray], float], list[np.ndarray]]
+"""Frames and frame rate in, the frames through a codec and back out (H.264 when not given)."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,7 @@ def _expand(box: Box, frac: float, shape: tuple[int, ...]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
-def build_clip(src: Source, spec: ClipSpec, encode=None
+def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None
                ) -> tuple[list[np.ndarray], list[dict[int, Box]], float]:
     """Frames of the labelled clip, truth boxes per face track, and the median face width."""
     frames, truth = [], defaultdict(dict)
