@@ -55,3 +55,34 @@ def test_a_dropout_after_the_last_scan_is_still_judged():
     tracks = finder.finish()
     assert len(tracks) == 1 and tracks[0].last_frame == n - 1
     assert tracks[0].dropout_frames == [40]
+
+
+def test_a_second_redaction_entering_a_settled_shot_is_found():
+    """A second, smaller blurred face appears at frame 90, long after the first one's track
+    has settled; it gets its own track within a couple of settled detector intervals."""
+    import cv2
+    from test_finder import _HEAD
+
+    from veilscan.tasks.obfuscate import apply
+
+    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=180, size=(300, 480))
+    head = cv2.resize(_HEAD, (64, int(64 * _HEAD.shape[0] / _HEAD.shape[1])),
+                      interpolation=cv2.INTER_AREA)
+    x, y = 480 - 64 - 8, 4  # the top right corner, above the first face's path
+    box = (x + 13, y + int(0.12 * head.shape[0]), 40, int(0.7 * head.shape[0]))
+    second = []
+    for i, f in frames:
+        if i >= 90:
+            f = f.copy()
+            f[y:y + head.shape[0], x:x + head.shape[1]] = head
+            f = apply(f, box, Recipe("gaussian_blur", 5.0))
+        second.append(f)
+    frames = list(enumerate(h264_roundtrip(second, 23)))
+    finder, scans = _run(frames)
+    tracks = finder.finish()
+    full = FinderConfig().scan_stride
+    assert any(b - a == 2 * full for a, b in zip(scans, scans[1:], strict=False) if a < 90)
+    late = [t for t in tracks if t.first_frame >= 60]
+    assert len(late) == 1, [(t.first_frame, t.last_frame, t.boxes[0]) for t in tracks]
+    assert late[0].first_frame <= 90 + 4 * 2 * full and late[0].last_frame >= 170
+    assert late[0].boxes[0][1] >= x

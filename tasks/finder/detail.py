@@ -12,6 +12,7 @@ redaction, not the background.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import cv2
@@ -152,7 +153,11 @@ def dropout_frames(series: dict[int, Detail], kind: str, min_frames: int = 5) ->
     streak = STREAK_RULE if kind == "motion_blur" else None
     out = set()
     for i, f in enumerate(frames):
-        near = [j for j, g in enumerate(frames) if 0 < abs(g - f) <= LOCAL_FRAMES]
+        # Frames are sorted: the neighbours are a slice (a scan of all of them per frame
+        # would make an hour-long track cost 10^10 steps).
+        lo = bisect_left(frames, f - LOCAL_FRAMES, hi=i)
+        hi = bisect_right(frames, f + LOCAL_FRAMES, lo=i)
+        near = [*range(lo, i), *range(i + 1, hi)]
         if not (frames[0] < f < frames[-1]) or len(near) < 3:
             continue  # a track's first and last boxes are extrapolated: judged inside only
         gain_s, gain_l = sharp[i] - np.median(sharp[near]), ld[i] - np.median(ld[near])

@@ -63,6 +63,12 @@ _COAST, _SETTLED_SCANS = 2, 10
 """While settled (a reportable track followed, none begun, ended or gone unseen for
 ``_SETTLED_SCANS`` scans), the full scan and the detector run ``_COAST`` times less often
 (``RedactionFinder._settle``)."""
+_LOOK = 4
+"""While settled, new soft patches from the pixel scan (scenery, mostly: a defocused background
+offers ten a frame) are looked at on every ``_LOOK``-th pixel scan only, and followed only if
+CenterFace sees a face in one at once. A blurred face the full-frame detector misses (small, or
+under a heavy blur) that enters a settled shot is then found within about 1.6 s at 30 fps; a
+face the detector sees starts its track at its next run, as before."""
 _SMALL_FILL = 0.06
 """Share of the frame's shorter side below which a fill of any colour must show a head around
 it: the kitchen's white coaster (4% of the frame) is flat, round and crisp; fills of every
@@ -157,6 +163,8 @@ class RedactionFinder:
         """Frames between full scans now: ``scan_stride``, or ``_COAST`` times it while
         settled (see ``_settle``)."""
         self._coasted = -1
+        self._settled_scans = 0
+        """Pixel scans run at the settled rate so far (see ``_LOOK``)."""
         """The last frame scanned at the settled rate."""
         self._last_rgb: np.ndarray | None = None
         """The last frame seen (``finish`` scans it if the last scan was before it)."""
@@ -329,7 +337,11 @@ class RedactionFinder:
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
         # Settled, the detector and the pixel scan take turns (each every other scan).
-        pixel_scan = not (run_detector and self._stride != cfg.scan_stride)
+        settled = self._stride != cfg.scan_stride
+        pixel_scan = not (run_detector and settled)
+        if pixel_scan and settled:
+            self._settled_scans += 1
+        look = self._settled_scans % _LOOK == 0
         live_boxes = [t.predict(index, self._camera) for t in self._live]
         for coarse, kinds in _merge(scan_frame(grey, cfg, cfg.scan_kinds) if pixel_scan
                                     else []):
@@ -340,6 +352,8 @@ class RedactionFinder:
             tracked = any(iou(coarse, b) > cfg.iou_min for b in live_boxes)
             if not tracked and any(iou(coarse, b) > 0.4 for b, _ in self._rejected):
                 continue  # measured as unredacted a moment ago: static scenery, skip it
+            if not tracked and settled and not look and kinds == {"blur"}:
+                continue  # settled: a new soft patch is looked at on every _LOOK-th scan
             box = (refine_mosaic_box(grey, coarse, self._slack) if "mosaic" in kinds
                    else refine_box(grey, coarse, cfg, self._slack))
             if min(box[2], box[3]) < 0.8 * cfg.min_face_px or box[2] > 1.1 * max_w:
@@ -354,7 +368,13 @@ class RedactionFinder:
             # Smooth regions are CenterFace's to find: a soft patch from the grid or flat map
             # is defocused background, unless the scan itself looks for blurs.
             wanted = _REDACTED if "blur" in cfg.scan_kinds else {"mosaic", "solid"}
-            if m is None or m.kind not in wanted or on_edge:
+            # Settled, a new soft patch is followed only if CenterFace sees a face in it at
+            # once (most are scenery, each tried on up to six frames: the settled rate's
+            # saving would go to them). A face found starts its track and ends the settling.
+            scenery = (settled and not tracked and m is not None and m.kind == "blur"
+                       and (not look or face_in_region(rgb, box, *_CONFIRM_VIEWS[0],
+                                                       cfg.confirm_threshold) is None))
+            if m is None or m.kind not in wanted or on_edge or scenery:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))
