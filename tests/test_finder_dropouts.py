@@ -123,3 +123,24 @@ def test_a_three_frame_dropout_is_caught_whole(recipe):
     frames, truth = make_clip(recipe, face_w=100, dropouts=drops)
     t = _one_track(frames, truth)
     assert t.dropout_frames == list(drops)
+
+
+def test_frames_before_a_track_is_worth_reporting_are_judged_once_it_is():
+    """A candidate's frames are not judged while it may be scenery; once it becomes worth
+    reporting (here: its region measures as a mosaic), the frames still buffered are."""
+    from veilscan.tasks.finder import RedactionFinder
+    from veilscan.tasks.finder.measure import RegionMeasure
+    from veilscan.tasks.finder.tracking import Track
+
+    frames, boxes = make_clip(Recipe("mosaic", 12.0), face_w=100, n=8, size=(300, 480))
+    finder = RedactionFinder()
+    for i, f in frames:
+        finder.add_frame(i, f)
+    track = Track(99)
+    for i, box in enumerate(boxes):
+        track.add(i, box, RegionMeasure("blur", 0.0, 0.0, 0.0))
+    finder._judge_buffered(track)
+    assert track.detail == {} and not track.judged
+    track.measures[-1] = RegionMeasure("mosaic", 12.0, 0.2, 0.0)
+    finder._judge_buffered(track)
+    assert sorted(track.detail) == list(range(8)) and track.judged

@@ -395,6 +395,7 @@ class RedactionFinder:
             _note(track, index, grey, box)
             _seen(track, bi, box, m, seen, bars, grey)
             self._maybe_confirm(track, rgb, box, m)
+            self._judge_buffered(track)
         for bi in fresh:
             box, m, seen = dets[bi]
             track = Track(self._next_id, coarse=box)
@@ -412,6 +413,7 @@ class RedactionFinder:
             _seen(track, bi, box, m, seen, bars, grey)
             self._live.append(track)
             self._maybe_confirm(track, rgb, box, m)
+            self._judge_buffered(track)
         held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
         for t in self._live:
             if id(t) not in held and t.last_frame < index and _reportable(t):
@@ -491,13 +493,24 @@ class RedactionFinder:
         if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
             return  # the picture around it is as soft: shake or defocus, not a redaction
         track.faces.append((face[0], float(face[1][2])))
-        for fi, g in self._buffer:  # now worth judging: the frames still at hand
-            if track.frames[0] <= fi <= track.last_frame and fi not in track.detail:
-                _note(track, fi, g, track.box_at(fi))
+        self._judge_buffered(track)
         if m.kind == "blur":  # now worth fitting the kernel
             fitted = measure_region(grey, box)
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
+
+    def _judge_buffered(self, track: Track) -> None:
+        """Judge a track's frames still in the buffer, once, when it becomes worth reporting
+        (a face confirmed in it, or its region measured as a mosaic or a fill): a dropout in
+        its first frames, before that, would otherwise go unjudged."""
+        if track.judged or not _reportable(track):
+            return
+        track.judged = True
+        if track.bar_face is not None:
+            return  # a bar's frames before it was followed sit off the bar (see _bar_detail)
+        for fi, g in self._buffer:
+            if track.frames[0] <= fi <= track.last_frame and fi not in track.detail:
+                _note(track, fi, g, track.box_at(fi))
 
     def _hold(self, track: Track, index: int, grey: np.ndarray) -> None:
         """Keep a track whose face the scan lost (a head turned away, a heavy blur the

@@ -54,6 +54,9 @@ class Track:
     """For an eye bar (a partial cover): the face box it was last found on."""
     coverages: list[float] = field(default_factory=list)
     """For an eye bar: the share of the face it covered, per detection."""
+    judged: bool = False
+    """Whether its frames still in the finder's buffer were judged when it became worth
+    reporting (before that, frames are not judged: most candidates are scenery)."""
     seen_until: int | None = None
     """The last frame the scan placed the track's box; frames after it were added when it
     closed, at extrapolated boxes, only while they still looked redacted."""
