@@ -295,6 +295,8 @@ class RedactionFinder:
         dets: list[tuple[BoxXYWH, RegionMeasure, bool]] = []
         bars: dict[int, tuple[BoxXYWH, float]] = {}
         """Detections that are eye bars: index in ``dets`` -> (face box, coverage)."""
+        widths: dict[int, float] = {}
+        """Detections of faces CenterFace found: index in ``dets`` -> its face width."""
         run_detector = index % (self._stride * cfg.detect_every) == 0
         max_w = cfg.max_face_frac * min(grey.shape)
         if run_detector:
@@ -321,15 +323,16 @@ class RedactionFinder:
             slack = max(self._slack, int(0.25 * face[2]))
             box = (refine_mosaic_box(grey, coarse, slack) if m0.kind == "mosaic"
                    else refine_box(grey, coarse, cfg, slack))
-            m = measure_region(grey, box, square_cells=False)
+            m = measure_region(grey, box, square_cells=False, face_w=face[2])
             if m is None or m.kind not in _REDACTED:
-                m = measure_region(grey, coarse, square_cells=False)
+                m = measure_region(grey, coarse, square_cells=False, face_w=face[2])
                 box = coarse
             if m is None or m.kind not in _REDACTED:
                 continue
             if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
                 continue  # the whole picture around it is as soft: shake or defocus
             if box[2] <= 1.1 * max_w:  # refining can grow a box into the soft picture
+                widths[len(dets)] = float(face[2])
                 dets.append((box, m, True))
         self._clear_log += [(index, f) for f in faces
                             if all(iou(_grow(f, 0.1, grey.shape), d[0]) < 0.3 for d in dets)]
@@ -389,8 +392,9 @@ class RedactionFinder:
                     track.fitted < _FIT_FIRST or index % _FIT_EVERY == 0):
                 # The kernel fit is the costliest measurement: the first dozen frames, then
                 # every 12th, are plenty for the track's type vote and median strength.
-                m = measure_region(grey, box) or m
+                m = measure_region(grey, box, face_w=widths.get(bi, track.face_w)) or m
                 track.fitted += m.kind != "blur"
+            track.face_w = widths.get(bi, track.face_w)
             track.add(index, box, m)
             _note(track, index, grey, box)
             _seen(track, bi, box, m, seen, bars, grey)
@@ -398,7 +402,7 @@ class RedactionFinder:
             self._judge_buffered(track)
         for bi in fresh:
             box, m, seen = dets[bi]
-            track = Track(self._next_id, coarse=box)
+            track = Track(self._next_id, coarse=box, face_w=widths.get(bi))
             self._next_id += 1
             # The redaction may have started on an unscanned frame just before this one (while
             # settled, any frame since the detector last looked).
@@ -493,9 +497,10 @@ class RedactionFinder:
         if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
             return  # the picture around it is as soft: shake or defocus, not a redaction
         track.faces.append((face[0], float(face[1][2])))
+        track.face_w = float(face[1][2])
         self._judge_buffered(track)
         if m.kind == "blur":  # now worth fitting the kernel
-            fitted = measure_region(grey, box)
+            fitted = measure_region(grey, box, face_w=track.face_w)
             if fitted is not None and fitted.kind in _REDACTED:
                 track.measures[-1] = fitted
 

@@ -54,6 +54,8 @@ class Track:
     """For an eye bar (a partial cover): the face box it was last found on."""
     coverages: list[float] = field(default_factory=list)
     """For an eye bar: the share of the face it covered, per detection."""
+    face_w: float | None = None
+    """CenterFace's width of the face, last seen (px): a blur's strength is read against it."""
     judged: bool = False
     """Whether its frames still in the finder's buffer were judged when it became worth
     reporting (before that, frames are not judged: most candidates are scenery)."""
