@@ -86,3 +86,22 @@ def test_a_second_redaction_entering_a_settled_shot_is_found():
     assert len(late) == 1, [(t.first_frame, t.last_frame, t.boxes[0]) for t in tracks]
     assert late[0].first_frame <= 90 + 4 * 2 * full and late[0].last_frame >= 170
     assert late[0].boxes[0][1] >= x
+
+
+def test_a_track_whose_kernel_fits_find_no_blur_is_not_reported():
+    """A confirmed face whose kernel fits mostly read sigma under 1.5 px (a soft face, not a
+    blur) was reported with the type 'clear', which the contract does not have."""
+    from veilscan.tasks.finder.measure import RegionMeasure
+    from veilscan.tasks.finder.tracking import Track
+
+    frames, boxes = make_clip(None, face_w=100, n=12, size=(300, 480))
+    for kind, expected in (("clear", 0), ("gaussian_blur", 1)):
+        finder = RedactionFinder()
+        for i, f in frames:
+            finder.add_frame(i, f)
+        track = Track(99, faces=[(0.9, 100.0)])
+        for i, box in enumerate(boxes):
+            track.add(i, box, RegionMeasure(kind, 4.0 if kind != "clear" else 0.0, 0.2, 0.1))
+        finder._live, finder._done = [], [track]
+        found = finder.finish()
+        assert len(found) == expected and all(t.redaction_type != "clear" for t in found)

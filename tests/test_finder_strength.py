@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from skimage import data
 
@@ -29,3 +30,33 @@ def test_a_blur_on_the_detectors_own_box_reads_its_sigma(image, shared_media: Pa
     # One reference face reads other faces' blurs up to about a third off (their features
     # are finer or coarser); the track's strength is the median over its frames.
     assert abs(m.strength_px - 8.0) / 8.0 <= 0.35, m.strength_px
+
+
+def _pan(img, face, recipe, n=60, drops=(20, 41)):
+    """A pan over a still photograph, the face redacted on the detector's tight box."""
+    from veilscan.footage import h264_roundtrip
+
+    h, w = img.shape[:2]
+    cw, ch = int(w * 0.75) // 2 * 2, int(h * 0.85) // 2 * 2
+    red = apply(img, face, recipe)
+    frames = []
+    for i in range(n):
+        x0 = int((w - cw) * i / (n - 1))
+        y0 = int(min(face[1], h - ch) * (0.5 + 0.5 * np.sin(i / 9)))
+        frames.append(np.ascontiguousarray((img if i in drops else red)[y0:y0 + ch,
+                                                                        x0:x0 + cw]))
+    return list(enumerate(h264_roundtrip(frames, 23)))
+
+
+def test_a_blurred_face_beside_a_soft_curtain_keeps_its_own_box(shared_media: Path):
+    """The portrait's defocused curtain joins the blurred face's smooth region in the pixel
+    scan; boxes that took it in made the face's detail jump (false dropouts)."""
+    from veilscan.tasks.finder import find_in_frames
+
+    img = cv2.cvtColor(cv2.imread(str(shared_media / "portrait_ladder" / "obama-720p.jpg")),
+                       cv2.COLOR_BGR2RGB)
+    face = tuple(int(v) for v in detect_faces(img, 0.5)[0][:4])
+    tracks = find_in_frames(_pan(img, face, Recipe("gaussian_blur", 8.0)))
+    assert len(tracks) == 1, [(t.first_frame, t.last_frame) for t in tracks]
+    assert tracks[0].dropout_frames == [20, 41]
+    assert np.median([b[3] for b in tracks[0].boxes]) < 1.3 * face[2]

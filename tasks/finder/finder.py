@@ -63,6 +63,10 @@ _COAST, _SETTLED_SCANS = 2, 10
 """While settled (a reportable track followed, none begun, ended or gone unseen for
 ``_SETTLED_SCANS`` scans), the full scan and the detector run ``_COAST`` times less often
 (``RedactionFinder._settle``)."""
+_OUTGROWN = 1.3
+"""A pixel-scan box around a followed face more than this many times the width or height of
+the box the face is expected at is taken for the face plus soft background, and the expected
+box is used."""
 _LOOK = 4
 """While settled, new soft patches from the pixel scan (scenery, mostly: a defocused background
 offers ten a frame) are looked at on every ``_LOOK``-th pixel scan only, and followed only if
@@ -353,6 +357,8 @@ class RedactionFinder:
             if any(_inside(coarse, f) > 0.5 for f in self._clear_faces):
                 continue  # a smooth patch of skin on a face in plain view
             tracked = any(iou(coarse, b) > cfg.iou_min for b in live_boxes)
+            faces_near = [b for b, t in zip(live_boxes, self._live, strict=True)
+                          if t.faces and iou(coarse, b) > cfg.iou_min]
             if not tracked and any(iou(coarse, b) > 0.4 for b, _ in self._rejected):
                 continue  # measured as unredacted a moment ago: static scenery, skip it
             if not tracked and settled and not look and kinds == {"blur"}:
@@ -362,6 +368,15 @@ class RedactionFinder:
             if min(box[2], box[3]) < 0.8 * cfg.min_face_px or box[2] > 1.1 * max_w:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue  # no face fits it: not worth measuring
+            if faces_near and "mosaic" not in kinds:
+                # Around a followed face a soft background (a defocused curtain) can join the
+                # blur's smooth region: a box that outgrew the face's expected box is cut back
+                # (a mosaic's box is its grid's, which stops at the redaction).
+                expected = max(faces_near, key=lambda b: iou(box, b))
+                if box[2] > _OUTGROWN * expected[2] or box[3] > _OUTGROWN * expected[3]:
+                    box = expected
+                    if any(iou(box, d[0]) > 0.3 for d in dets):
+                        continue  # that face was detected this frame already
             # Near a followed track, oblong or uneven cells count as a mosaic too.
             m = measure_region(grey, box, classify=False, square_cells=not tracked)
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
@@ -602,6 +617,8 @@ class RedactionFinder:
             if span < self.cfg.min_track_frames or len(t.frames) < 3:
                 continue
             kind, _ = _track_kind(t)
+            if kind == "clear":
+                continue  # its kernel fits mostly found no blur: a soft face, not a redaction
             if kind != "solid" and not t.faces:
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
