@@ -167,9 +167,9 @@ class RedactionFinder:
         """Frames between full scans now: ``scan_stride``, or ``_COAST`` times it while
         settled (see ``_settle``)."""
         self._coasted = -1
+        """The last frame scanned at the settled rate."""
         self._settled_scans = 0
         """Pixel scans run at the settled rate so far (see ``_LOOK``)."""
-        """The last frame scanned at the settled rate."""
         self._last_rgb: np.ndarray | None = None
         """The last frame seen (``finish`` scans it if the last scan was before it)."""
         self._clear_log: list[tuple[int, BoxXYWH]] = []
