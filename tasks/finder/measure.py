@@ -105,7 +105,7 @@ _REF_FACE = (58, 181, 119, 88)
 A blur's strength is read relative to the face's features, so the reference face is scaled
 to the measured face's width as CenterFace sees it, whatever box an editor drew around the
 face. (Scaled to the region's box instead, as before finder-0.13, a blur drawn on the
-detector's own box read 40% weak: sigma 8 as 3.9-5.2 on the portrait ladder.)"""
+detector's own box read 40% weak: sigma 8 as 3.6-5.3 px on the portrait ladder.)"""
 _REF_SCALE = 1.25
 """The reference face's width is taken as this many times CenterFace's box on it. Faces
 differ in how fine their features are, so one reference reads some faces strong and others
