@@ -1,4 +1,4 @@
-"""CenterFace on PyTorch (onnx2torch, the ``gpu`` extra) finds the faces ONNX Runtime finds.
+"""CenterFace on PyTorch (onnx2torch, installed on GPU workers) finds the faces ONNX Runtime finds.
 
 Frames are scikit-image's astronaut photograph (a real face) at a few sizes, alone and
 pasted on its brick wall, as in tests/test_finder.py; nothing is downloaded. The CPU test runs
@@ -28,7 +28,7 @@ def _onnx2torch_missing() -> str | None:
     try:
         import onnx2torch  # noqa: F401
     except Exception as exc:  # ImportError, or a torchvision that fails to load
-        return f"onnx2torch is not importable ({exc!r}); install the gpu extra"
+        return f"onnx2torch is not importable ({exc!r}); pip install --no-deps onnx2torch"
     return None
 
 

@@ -2,11 +2,13 @@
 
 Why this exists: the GPU images our workers run on ship PyTorch with CUDA, but their ONNX
 Runtime is the CPU build (no ``onnxruntime-gpu``, no ``CUDAExecutionProvider``). onnx2torch
-(the ``gpu`` extra) converts the same prepared ONNX graph that ONNX Runtime runs into a
-``torch.nn.Module``, which then runs on CUDA. On CPU the converted module is about four times
-slower than ONNX Runtime (43 against 10 ms per 352x640 input), so :mod:`.confirm` chooses it
-by itself only where CUDA is available and ONNX Runtime has no CUDA provider; the
-``VEILSCAN_CENTERFACE_BACKEND=torch`` setting pins it anywhere (on CPU too, for the tests).
+(installed with ``--no-deps`` next to the worker's own torchvision: with its dependencies pip
+would replace the worker's torch) converts the same prepared ONNX graph that ONNX Runtime
+runs into a ``torch.nn.Module``, which then runs on CUDA. On CPU the converted module is
+about four times slower than ONNX Runtime (43 against 10 ms per 352x640 input), so
+:mod:`.confirm` chooses it by itself only where CUDA is available and ONNX Runtime has no CUDA
+provider; the ``VEILSCAN_CENTERFACE_BACKEND=torch`` setting pins it anywhere (on CPU too, for
+the tests).
 
 The module runs in fp32. cuDNN would run fp32 convolutions in TF32 on Ampere and later GPUs
 (PyTorch's default), which moves scores by about 1e-3; each call turns that off for its own

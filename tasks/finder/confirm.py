@@ -8,10 +8,11 @@ The network runs on one of three backends (each built once per process, see :fun
 
 * ONNX Runtime, the default where it is installed: about twice as fast as OpenCV's DNN module
   on CPU, and on CUDA where ``onnxruntime-gpu`` provides its CUDA execution provider.
-* PyTorch (:mod:`.centerface_torch`): the same graph converted by onnx2torch (the ``gpu``
-  extra) and run on CUDA. Chosen by itself only where CUDA is available, onnx2torch imports
-  and ONNX Runtime has no CUDA provider (GPU images with PyTorch but CPU-only ONNX Runtime);
-  on CPU it is about four times slower than ONNX Runtime.
+* PyTorch (:mod:`.centerface_torch`): the same graph converted by onnx2torch (installed
+  with ``--no-deps`` on GPU workers, see the README) and run on CUDA. Chosen by itself only
+  where CUDA is available, onnx2torch imports and ONNX Runtime has no CUDA provider (GPU
+  images with PyTorch but CPU-only ONNX Runtime); on CPU it is about four times slower than
+  ONNX Runtime.
 * OpenCV DNN, the fallback without ONNX Runtime.
 
 The shipped model has a fixed 32x32 input, so its batch, height and width are made symbolic
