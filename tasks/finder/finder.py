@@ -397,7 +397,8 @@ class RedactionFinder:
                 continue
             dets.append((box, m, False))
         boxes = [d[0] for d in dets]
-        pairs, fresh = assign(self._live, boxes, index, cfg.iou_min, self._camera)
+        pairs, fresh = assign(self._live, boxes, index, cfg.iou_min, self._camera,
+                              [d[2] for d in dets])
         for ti, bi in pairs:
             track = self._live[ti]
             box, m, seen = dets[bi]
@@ -669,6 +670,7 @@ def _seen(track: Track, det: int, box: BoxXYWH, m: RegionMeasure, seen: bool,
     grey level the first time the track reads as one."""
     if m.kind == "solid" and track.fill_level is None:
         track.fill_level = _fill_level(grey, box)
+    track.detected |= seen
     if det in bars:
         face, coverage = bars[det]
         track.bar_face = face

@@ -59,6 +59,8 @@ class Track:
     judged: bool = False
     """Whether its frames still in the finder's buffer were judged when it became worth
     reporting (before that, frames are not judged: most candidates are scenery)."""
+    detected: bool = False
+    """Whether CenterFace found this face in the whole frame at least once (see ``assign``)."""
     seen_until: int | None = None
     """The last frame the scan placed the track's box; frames after it were added when it
     closed, at extrapolated boxes, only while they still looked redacted."""
@@ -118,8 +120,16 @@ class Track:
 
 
 def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float,
-           camera: CameraMotion | None = None) -> tuple[list[tuple[int, int]], list[int]]:
-    """Match detections to tracks: (track index, box index) pairs and unmatched box indices."""
+           camera: CameraMotion | None = None, seen: list[bool] | None = None
+           ) -> tuple[list[tuple[int, int]], list[int]]:
+    """Match detections to tracks: (track index, box index) pairs and unmatched box indices.
+
+    ``seen[j]``: whether box ``j`` is a face CenterFace found in the whole frame (default:
+    all are). A box near a track's prediction but not overlapping it joins the track only if
+    it is such a face, or the track's face was never found so (a small fast head, followed
+    by the pixel scan alone, moves its own width between scans). Otherwise a soft patch
+    beside a detected face (a wall, hair in a shaken frame) would take the track off it.
+    """
     if not tracks or not boxes:
         return [], list(range(len(boxes)))
     cost = np.ones((len(tracks), len(boxes)))
@@ -136,7 +146,8 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float
             ratio = (b[2] * b[3]) / max(1, pred[2] * pred[3])
             # Heads approach and recede: allow a bigger size change when the centres agree.
             similar = (0.6 < ratio < 1.67) or (dist < 0.4 and 0.35 < ratio < 2.9)
-            if similar and dist < 0.75:
+            near_ok = seen is None or seen[j] or not t.detected
+            if similar and dist < 0.75 and near_ok:
                 c = min(c, limit * (0.5 + 0.5 * dist / 0.75))
             if not 0.35 < ratio < 2.9:
                 # A part of the region (a chin, one mosaic patch) or a box around much more
