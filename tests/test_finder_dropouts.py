@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import av
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 from test_finder import _one_track, make_clip
 
+from veilscan.footage import h264_roundtrip
+from veilscan.tasks.finder import find_in_frames
+from veilscan.tasks.finder.confirm import detect_faces
 from veilscan.tasks.finder.detail import Detail, dropout_frames, region_detail
 from veilscan.tasks.obfuscate import Recipe, apply
 
@@ -144,3 +148,21 @@ def test_frames_before_a_track_is_worth_reporting_are_judged_once_it_is():
     track.measures[-1] = RegionMeasure("mosaic", 12.0, 0.2, 0.0)
     finder._judge_buffered(track)
     assert sorted(track.detail) == list(range(8)) and track.judged
+
+
+def test_a_dark_fill_over_the_whole_head_is_confirmed_by_the_face_where_it_lifts(
+        shared_media) -> None:
+    """A black box drawn with 40% to spare around the face hides the head too, so no head
+    shows around it (which a dark fill must show, or it is a screen or a tile); the frame
+    where it lifted shows the face, and that confirms it: track and dropout are reported."""
+    with av.open(str(shared_media / "head-pose-face-detection-female.gif")) as c:
+        raw = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)][:23]
+    raw = [np.ascontiguousarray(f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2]) for f in raw]
+    frames = []
+    for i, f in enumerate(raw):
+        x, y, w, h = (int(v) for v in detect_faces(f, 0.5)[0][:4])
+        padded = (max(0, x - int(0.4 * w)), max(0, y - int(0.4 * h)), int(1.8 * w),
+                  int(1.8 * h))
+        frames.append(f if i == 12 else apply(f, padded, Recipe("solid", color=(20, 20, 20))))
+    tracks = find_in_frames(enumerate(h264_roundtrip(frames, 23)))
+    assert [(t.redaction_type, t.dropout_frames) for t in tracks] == [("solid", [12])]

@@ -224,8 +224,8 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def face_in_region(rgb: np.ndarray, box: tuple[int, int, int, int], target_px: float,
-                   margin: float = 1.0,
-                   threshold: float = 0.35) -> tuple[float, tuple[int, int, int, int]] | None:
+                   margin: float = 1.0, threshold: float = 0.35, min_width: float = 0.5,
+                   ) -> tuple[float, tuple[int, int, int, int]] | None:
     """Look for a face centred in ``box`` (frame px), resized so the box spans ``target_px``.
 
     A blurred or pixelated face reads as a face again once small enough that the blur is
@@ -233,7 +233,8 @@ def face_in_region(rgb: np.ndarray, box: tuple[int, int, int, int], target_px: f
     shoulders in view, which the detector leans on when the face itself is hidden.
     Returns ``(score, face box (x, y, w, h) in frame px)`` of the best such face whose
     width is comparable to the box (a region much smaller than the face is a patch of skin,
-    not a redaction of it), or None.
+    not a redaction of it; a face narrower than ``min_width`` of the box is something else
+    in it), or None.
     """
     x, y, w, h = box
     fh, fw = rgb.shape[:2]
@@ -248,7 +249,7 @@ def face_in_region(rgb: np.ndarray, box: tuple[int, int, int, int], target_px: f
     for dx, dy, dw, dh, score in detect_faces(np.ascontiguousarray(crop), threshold):
         cx, cy = x0 + (dx + dw / 2) / f, y0 + (dy + dh / 2) / f
         fbox = (int(x0 + dx / f), int(y0 + dy / f), int(dw / f), int(dh / f))
-        if not (x <= cx <= x + w and y <= cy <= y + h) or not 0.5 <= fbox[2] / w <= 2.2:
+        if not (x <= cx <= x + w and y <= cy <= y + h) or not min_width <= fbox[2] / w <= 2.2:
             continue
         if _covered(fbox, box) < 0.5:
             continue  # the region must hide most of the face, not a patch of forehead

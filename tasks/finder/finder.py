@@ -25,6 +25,7 @@ from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
 from veilscan.tasks.finder.detail import (
+    RULES,
     Detail,
     dropout_frames,
     region_detail,
@@ -77,6 +78,15 @@ _SMALL_FILL = 0.06
 """Share of the frame's shorter side below which a fill of any colour must show a head around
 it: the kitchen's white coaster (4% of the frame) is flat, round and crisp; fills of every
 colour over real faces on the bench showed a head (0.05-0.7)."""
+_BEHIND_LOOKS = 3
+"""Frames per fill on which CenterFace looks for the face behind it where it lifted (see
+``RedactionFinder._face_behind``)."""
+_BEHIND_VIEWS = ((96.0, 0.6), (64.0, 0.6))
+"""(box size px, margin) of those looks: the face is in plain view, so larger than the
+views that find a head around a fill."""
+_BEHIND_MIN_WIDTH = 0.35
+"""Narrowest face, as a share of the fill's width, taken for the face behind it: an editor's
+fill over the whole head with 40% to spare on each side is 1.8 faces wide."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
@@ -220,6 +230,8 @@ class RedactionFinder:
                 near = index - t.last_frame <= 2 * self._stride
                 _note(t, index, grey, t.predict(index, self._camera) if near
                       else _moved(t.boxes[-1], self._camera.shift(t.last_frame, index)))
+            if index % cfg.scan_stride == 0:
+                self._face_behind(t)
         self._live = still
 
     def _settle(self, index: int) -> None:
@@ -244,6 +256,7 @@ class RedactionFinder:
         """End a track, extending it over the buffered frames after its last detection for
         as long as the region still looks redacted there (the detector can lose a face that
         the redaction still hides: a turned head, a heavy blur)."""
+        self._face_behind(track)
         kind = track.measures[-1].kind
         track.seen_until = track.last_frame
         if _reportable(track):
@@ -483,6 +496,33 @@ class RedactionFinder:
             return False
         small = track.boxes[-1][2] < _SMALL_FILL * min(self._shape)
         return track.fill_level < _DARK_FILL or small
+
+    def _face_behind(self, track: Track) -> None:
+        """Confirm a fill that must show a head (``_asks_head``) by the face it hides: one
+        drawn over the whole head leaves no head around it to see, but a frame where it
+        lifted shows the face itself. Such frames (a jump in grey-level spread over the
+        track's median, as a fill's dropout) still in the buffer are shown to CenterFace,
+        up to ``_BEHIND_LOOKS`` per track; a face centred in the box confirms it."""
+        if (track.faces or track.context or len(track.looked_behind) >= _BEHIND_LOOKS
+                or len(track.detail) < 3 or not self._asks_head(track)):
+            return
+        rule = RULES["solid"]
+        base = float(np.median([d.spread for d in track.detail.values()]))
+        for fi, grey in self._buffer:
+            d = track.detail.get(fi)
+            if (d is None or fi in track.looked_behind or d.spread - base <= rule.jump
+                    or d.spread < rule.floor):
+                continue
+            track.looked_behind.add(fi)
+            rgb = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)
+            for target, margin in _BEHIND_VIEWS:
+                hit = face_in_region(rgb, track.box_at(fi), target, margin,
+                                     self.cfg.confirm_threshold, min_width=_BEHIND_MIN_WIDTH)
+                if hit is not None:
+                    track.faces.append((hit[0], float(hit[1][2])))
+                    return
+            if len(track.looked_behind) >= _BEHIND_LOOKS:
+                return
 
     def _maybe_confirm(self, track: Track, rgb: np.ndarray, box: BoxXYWH,
                        m: RegionMeasure) -> None:

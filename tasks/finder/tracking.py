@@ -59,6 +59,8 @@ class Track:
     judged: bool = False
     """Whether its frames still in the finder's buffer were judged when it became worth
     reporting (before that, frames are not judged: most candidates are scenery)."""
+    looked_behind: set[int] = field(default_factory=set)
+    """For a fill: frames where CenterFace looked for the face behind it (``_face_behind``)."""
     detected: bool = False
     """Whether CenterFace found this face in the whole frame at least once (see ``assign``)."""
     seen_until: int | None = None
