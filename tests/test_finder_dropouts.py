@@ -129,6 +129,21 @@ def test_a_three_frame_dropout_is_caught_whole(recipe):
     assert t.dropout_frames == list(drops)
 
 
+@pytest.mark.parametrize("recipe", [Recipe("gaussian_blur", 6.0), Recipe("mosaic", 12.0),
+                                    Recipe("solid", color=(20, 20, 20))],
+                         ids=["blur", "mosaic", "solid"])
+@pytest.mark.parametrize("edge", ["first", "last"])
+def test_a_redaction_that_starts_late_or_ends_early_exposes_a_dropout(recipe, edge):
+    """The face in plain view on a clip's first (or last) frame, redacted on all the others:
+    the scan sees a clear face there and no redaction, yet that frame is the face exposed."""
+    n = 24
+    drop = 0 if edge == "first" else n - 1
+    frames, _ = make_clip(recipe, face_w=100, n=n, dropouts=(drop,))
+    tracks = find_in_frames(frames)
+    assert [(t.first_frame, t.last_frame, t.dropout_frames) for t in tracks] == [
+        (0, n - 1, [drop])]
+
+
 def test_frames_before_a_track_is_worth_reporting_are_judged_once_it_is():
     """A candidate's frames are not judged while it may be scenery; once it becomes worth
     reporting (here: its region measures as a mosaic), the frames still buffered are."""

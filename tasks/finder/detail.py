@@ -136,6 +136,27 @@ def _off_grid(g: np.ndarray) -> float:
     return float(pairs / (ax.sum() + ay.sum() + 50.0))
 
 
+def stands_out(d: Detail, inner: list[Detail], kind: str) -> bool:
+    """Would ``d`` be a dropout beside ``inner``, the nearest frames of its track on one side
+    (a frame just before a track begins or after it ends has neighbours on one side only)?
+    The rules of :func:`dropout_frames`: a mosaic's or a fill's statistic against the
+    median of those frames, a blur's gain in both sharp share and least-direction detail
+    (or a streak's in the latter alone). Needs three such frames."""
+    if len(inner) < 3:
+        return False
+    rule = RULES.get(kind)
+    if rule is not None:
+        v = getattr(d, rule.field)
+        return v - float(np.median([getattr(x, rule.field) for x in inner])) > rule.jump and (
+            v >= rule.floor)
+    gain_s = d.sharp_share - float(np.median([x.sharp_share for x in inner]))
+    gain_l = d.least_direction - float(np.median([x.least_direction for x in inner]))
+    ds, dl = BLUR_JUMP
+    return (gain_s >= ds and gain_l >= dl) or (
+        kind == "motion_blur" and gain_l > STREAK_RULE.jump
+        and d.least_direction >= STREAK_RULE.floor)
+
+
 def dropout_frames(series: dict[int, Detail], kind: str, min_frames: int = 5) -> list[int]:
     """Frames of one track where the redaction dropped out (see RULES and BLUR_JUMP)."""
     if len(series) < min_frames:

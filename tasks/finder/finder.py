@@ -25,11 +25,13 @@ from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import detect_faces, face_in_region
 from veilscan.tasks.finder.detail import (
+    LOCAL_FRAMES,
     RULES,
     Detail,
     dropout_frames,
     region_detail,
     single_rule,
+    stands_out,
 )
 from veilscan.tasks.finder.follow import follow
 from veilscan.tasks.finder.measure import (
@@ -78,6 +80,10 @@ _SMALL_FILL = 0.06
 """Share of the frame's shorter side below which a fill of any colour must show a head around
 it: the kitchen's white coaster (4% of the frame) is flat, round and crisp; fills of every
 colour over real faces on the bench showed a head (0.05-0.7)."""
+_EDGE_FRAMES = 3
+"""Frames just before a redaction track begins and just after it ends that are looked at for
+its face in plain view (a redaction that starts a frame late or ends a frame early; see
+``RedactionFinder._exposed_edge``)."""
 _BEHIND_LOOKS = 3
 """Frames per fill on which CenterFace looks for the face behind it where it lifted (see
 ``RedactionFinder._face_behind``)."""
@@ -232,6 +238,8 @@ class RedactionFinder:
                       else _moved(t.boxes[-1], self._camera.shift(t.last_frame, index)))
             if index % cfg.scan_stride == 0:
                 self._face_behind(t)
+            if not t.lead_checked and _reportable(t) and len(t.detail) > LOCAL_FRAMES:
+                self._exposed_edge(t, before=True)
         self._live = still
 
     def _settle(self, index: int) -> None:
@@ -268,6 +276,9 @@ class RedactionFinder:
                     break
                 track.add(fi, box, track.measures[-1])
                 _note(track, fi, grey, box)
+        if not track.lead_checked:
+            self._exposed_edge(track, before=True)
+        self._exposed_edge(track, before=False)
         self._done.append(track)
 
     def _faces(self, rgb: np.ndarray) -> list[BoxXYWH]:
@@ -497,6 +508,84 @@ class RedactionFinder:
         small = track.boxes[-1][2] < _SMALL_FILL * min(self._shape)
         return track.fill_level < _DARK_FILL or small
 
+    def _exposed_edge(self, track: Track, before: bool) -> None:
+        """Add the buffered frames just ``before`` a reportable track begins (or just after
+        it ends) where its face shows unredacted, as dropouts: a redaction that starts late
+        or ends early exposes the face there, and the scan, seeing a clear face, never put
+        those frames in the track (see ``_edge_frame`` for how each frame is judged).
+        Nearest first, over ``max_gap_frames`` (the gap a track survives): frames that still
+        look redacted are passed over (the box placed there may be off the redaction, so
+        they are not judged), up to ``_EDGE_FRAMES`` exposed frames are added."""
+        if not _reportable(track):
+            return
+        if before:
+            track.lead_checked = True
+        edge = track.frames[0] if before else track.last_frame
+        inner = [track.detail[f] for f in sorted(track.detail, reverse=not before)
+                 if (f >= edge if before else f <= edge)][:LOCAL_FRAMES]
+        buffered = dict(self._buffer)
+        clear = 0
+        for step in range(1, self.cfg.max_gap_frames + 1):
+            fi = edge - step if before else edge + step
+            grey = buffered.get(fi)
+            if grey is None:
+                return
+            seen = self._edge_frame(track, fi, grey, before, inner)
+            if seen is None:
+                return
+            exposed, box = seen
+            if not exposed:
+                if clear:
+                    return  # redacted again: an earlier dropout is the neighbours' to judge
+                continue
+            clear += 1
+            if clear > _EDGE_FRAMES:
+                return
+            if before:
+                track.prepend(fi, box, track.measures[0])
+            else:
+                track.add(fi, box, track.measures[-1])
+            track.exposed.add(fi)
+            _note(track, fi, grey, box)
+
+    def _edge_frame(self, track: Track, fi: int, grey: np.ndarray, before: bool,
+                    inner: list[Detail]) -> tuple[bool, BoxXYWH] | None:
+        """Frame ``fi`` just outside ``track``: ``(False, box)`` if it looks redacted at
+        ``box``, ``(True, box)`` if the face shows unredacted there, None if neither.
+
+        Two places are tried: the track's end box moved with the camera, then the box its
+        own motion extrapolates to (a detector box's jitter makes that one wild at times).
+        A region that looks clear is shown to CenterFace; the face found places the box,
+        and the frame is exposed only if that face is itself free of the redaction (not a
+        face that moved on under it, nor scenery the box slid onto) and its detail stands
+        out from ``inner``, the track's nearest frames, as a dropout's would."""
+        kind = track.measures[0 if before else -1].kind
+        edge = track.frames[0] if before else track.last_frame
+        end = track.boxes[0] if before else track.boxes[-1]
+        moved = _moved(end, self._camera.shift(edge, fi))
+        motion = (track.predict_back(fi, self._camera) if before
+                  else track.predict(fi, self._camera))
+        for box in dict.fromkeys((moved, motion)):
+            if not looks_clear(grey, box, kind):
+                return False, box
+            # A bar's face: where it was, moved as the bar's box moved.
+            face = box if track.bar_face is None else _moved(
+                track.bar_face, (box[0] - end[0], box[1] - end[1]))
+            hit = face_in_region(cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB), face,
+                                 *_CONFIRM_VIEWS[1], self.cfg.confirm_threshold)
+            if hit is None:
+                continue
+            if find_eye_bar(grey, hit[1]) is not None:
+                return False, box  # a bar on the face: this one, or a fill taken for part of it
+            if track.bar_face is None:  # a bar sits above the face's middle: keep its box
+                fx, fy, fw, fh = hit[1]
+                box = (fx + fw // 2 - box[2] // 2, fy + fh // 2 - box[3] // 2, *box[2:])
+                if not looks_clear(grey, box, kind):
+                    return False, box
+            d = region_detail(grey, box) if track.bar_face is None else _bar_detail(grey, box)
+            return (True, box) if d is not None and stands_out(d, inner, kind) else None
+        return None
+
     def _face_behind(self, track: Track) -> None:
         """Confirm a fill that must show a head (``_asks_head``) by the face it hides: one
         drawn over the whole head leaves no head around it to see, but a frame where it
@@ -672,7 +761,8 @@ class RedactionFinder:
             # box there may have slid off the face, so they are not judged again.
             end = t.last_frame if t.seen_until is None else t.seen_until
             series = {f: d for f, d in t.detail.items() if t.frames[0] <= f <= end}
-            dropouts = dropout_frames(series, kind, self.cfg.min_track_frames)
+            dropouts = sorted(set(dropout_frames(series, kind, self.cfg.min_track_frames))
+                              | t.exposed)
             if len(dropouts) > 0.5 * span:
                 continue  # mostly "unredacted": not a redaction that slipped, a false start
             scans = bisect_right(self._scans, t.last_frame) - bisect_left(self._scans,

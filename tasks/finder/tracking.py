@@ -59,6 +59,12 @@ class Track:
     judged: bool = False
     """Whether its frames still in the finder's buffer were judged when it became worth
     reporting (before that, frames are not judged: most candidates are scenery)."""
+    exposed: set[int] = field(default_factory=set)
+    """Frames just before or after the redaction where its face shows unredacted (it began
+    late or ended early): dropouts by sight (``RedactionFinder._exposed_edge``)."""
+    lead_checked: bool = False
+    """Whether the frames just before it were looked at for its face unredacted (once it has
+    enough frames of its own to compare them with)."""
     looked_behind: set[int] = field(default_factory=set)
     """For a fill: frames where CenterFace looked for the face behind it (``_face_behind``)."""
     detected: bool = False
@@ -94,6 +100,32 @@ class Track:
         self.frames.append(frame)
         self.boxes.append(box)
         self.measures.append(measure)
+
+    def predict_back(self, frame: int, camera: CameraMotion | None = None) -> BoxXYWH:
+        """Box at a ``frame`` before the first: :meth:`predict` run backwards, from the first
+        two different boxes (a track's first frames may be buffered frames placed at its
+        first detection's box, which carry no motion)."""
+        j = next((k for k in range(1, len(self.boxes)) if self.boxes[k] != self.boxes[0]), 0)
+        f1, b1 = self.frames[max(0, j - 1)], np.array(self.boxes[max(0, j - 1)], float)
+        move = np.zeros(2)
+        if camera is not None:
+            move += camera.shift(f1, frame)
+        if j:
+            f2, b2 = self.frames[j], np.array(self.boxes[j], float)
+            v = (b2[:2] + b2[2:] / 2) - (b1[:2] + b1[2:] / 2)
+            if camera is not None:
+                v -= camera.shift(f1, f2)
+            move += v / max(1, f2 - f1) * (frame - f1)
+        x, y = b1[:2] + move
+        return (int(round(x)), int(round(y)), self.boxes[0][2], self.boxes[0][3])
+
+    def prepend(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
+        """Add a frame before the first one (frames stay in order)."""
+        if self.frames and frame >= self.frames[0]:
+            raise ValueError(f"frame {frame} is not before the track's first {self.frames[0]}")
+        self.frames.insert(0, frame)
+        self.boxes.insert(0, box)
+        self.measures.insert(0, measure)
 
     def box_at(self, frame: int) -> BoxXYWH:
         """Interpolated box for any frame between the first and last detection (clamped to
