@@ -78,6 +78,9 @@ class ClipSpec:
     crf: int = 23
     clean_kind: str = ""
     """For clean clips: '' (raw), 'defocus' (background blurred) or 'shake' (motion blur)."""
+    pad: float = 0.12
+    """Share of the face box's size added on each side before the recipe is drawn (editors
+    pad the face; ``robustness_check`` also draws on tight and on generous boxes)."""
 
 
 @dataclass
@@ -184,7 +187,7 @@ def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None
             widths.append(b[2])
             if spec.recipe is None:
                 continue
-            rbox = _expand(b, 0.12, img.shape)
+            rbox = _expand(b, spec.pad, img.shape)
             truth[j][k] = rbox if spec.recipe.method != "eye_bar" else _band(rbox, spec.recipe)
             if k not in spec.dropouts:
                 img = apply(img, rbox, spec.recipe)
@@ -456,6 +459,72 @@ def pan_check() -> list[str]:
     return lines
 
 
+EDGE_RECIPES = (Recipe("gaussian_blur", 5), Recipe("box_blur", 9),
+                Recipe("motion_blur", 17, motion_angle_deg=30),
+                Recipe("mosaic", 10, grid_origin=(3, 7)), Recipe("solid", color=(20, 20, 20)),
+                Recipe("eye_bar", color=(0, 0, 0), band=(0.28, 0.24)))
+"""Recipes of the edge-dropout and padding checks (one per type)."""
+
+
+def _dropouts_found(spec: ClipSpec, src: Source) -> tuple[int, int, int, int, int]:
+    """Build ``spec``, run the finder: (truth tracks, matched, extra tracks, dropout frames,
+    dropout frames found in the matched tracks)."""
+    frames, truth, face_w = build_clip(src, spec)
+    o = Outcome(spec, truth, find_in_frames(enumerate(frames)), face_w, 0.0)
+    match(o)
+    found = sum(len(set(spec.dropouts) & set(t.dropout_frames) & set(o.truth[ti]))
+                for ti, t in o.matched)
+    drops = sum(len(set(spec.dropouts) & set(tr)) for tr in o.truth)
+    return len(o.truth), len(o.matched), len(o.tracks) - len(o.matched), drops, found
+
+
+def edge_check(sources: dict[str, Source]) -> list[str]:
+    """Dropouts on a clip's first, second, second-to-last and last frames (a redaction keyed a
+    frame late or ending a frame early): the scan sees a clear face there, and the frame has
+    neighbours on one side only. 30-frame clips of the talking head (x0.5) and the pose GIF,
+    one recipe per type."""
+    lines = []
+    total = [0, 0]
+    for name, scale, start in (("talking_head", 0.5, 40), ("pose_female", 1.0, 0)):
+        src = sources[name]
+        n = min(30, len(src.frames) - start)
+        per = []
+        for recipe in EDGE_RECIPES:
+            got = []
+            for d in (0, 1, n - 2, n - 1):
+                spec = ClipSpec(name, start, n, recipe, scale, (d,), crf=23)
+                *_, drops, found = _dropouts_found(spec, src)
+                total[0] += drops
+                total[1] += found
+                got.append(f"{d}:{'y' if found else '-'}")
+            per.append(f"{recipe.method} {' '.join(got)}")
+        lines.append(f"  {name} x{scale}: " + "; ".join(per))
+    lines.append(f"  found {total[1]}/{total[0]} edge dropout frames")
+    return lines
+
+
+def padding_check(sources: dict[str, Source]) -> list[str]:
+    """The same recipes drawn on the face box padded 0% (tight) and 40% (the whole head)
+    instead of the labelled set's 12%, with one dropout each: tracks matched, extra tracks
+    and dropouts found. 45-frame clips of the talking head (x0.5) and both pose GIFs."""
+    rng = np.random.default_rng(11)
+    lines = []
+    for pad in (0.0, 0.4):
+        t = [0] * 5
+        for recipe in EDGE_RECIPES:
+            for name, scale in (("talking_head", 0.5), ("pose_female", 1.0),
+                                ("pose_pair", 1.0)):
+                src = sources[name]
+                n = min(45, len(src.frames))
+                start = int(rng.integers(0, len(src.frames) - n + 1))
+                spec = ClipSpec(name, start, n, recipe, scale, (int(rng.integers(3, n - 3)),),
+                                crf=23, pad=pad)
+                t = [a + b for a, b in zip(t, _dropouts_found(spec, src), strict=True)]
+        lines.append(f"  pad {pad:.0%}: tracks {t[1]}/{t[0]}, extra tracks {t[2]}, dropouts "
+                     f"found {t[4]}/{t[3]}")
+    return lines
+
+
 def _pyav_decode(data: bytes, to_rgb: bool) -> float:
     """Seconds for PyAV's plain loop over ``data`` with its default settings: decoding alone,
     or decoding and converting each frame to an RGB array (what any consumer of the pixels
@@ -550,6 +619,10 @@ def main() -> None:
     print("\nPortrait pans (a still photograph panned, redacted on the detector's tight box, "
           f"dropouts at {list(PAN_DROPOUTS)}):")
     print("\n".join(pan_check()))
+    print("\nDropouts at a clip's edges (frame: found):")
+    print("\n".join(edge_check(sources)))
+    print("\nRecipes on tight and generous boxes (one per type, one dropout each):")
+    print("\n".join(padding_check(sources)))
     print("\nLong shot (talking head, 600 frames, gaussian sigma 6, dropouts at "
           f"{list(LONG_DROPOUTS)}):")
     print(long_check())
