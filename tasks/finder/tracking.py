@@ -83,41 +83,38 @@ class Track:
         and a growing box soon takes in the picture around the face). With ``camera``, the
         velocity is the face's own (the camera's move taken out) and the camera's move up
         to ``frame`` is added."""
-        f1, b1 = self.frames[-1], np.array(self.boxes[-1], float)
-        move = np.zeros(2)
-        if camera is not None:
-            move += camera.shift(f1, frame)
-        if len(self.frames) >= 2:
-            f0, b0 = self.frames[-2], np.array(self.boxes[-2], float)
-            v = (b1[:2] + b1[2:] / 2) - (b0[:2] + b0[2:] / 2)
-            if camera is not None:
-                v -= camera.shift(f0, f1)
-            move += v / max(1, f1 - f0) * (frame - f1)
-        x, y = b1[:2] + move
-        return (int(round(x)), int(round(y)), self.boxes[-1][2], self.boxes[-1][3])
-
-    def add(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
-        self.frames.append(frame)
-        self.boxes.append(box)
-        self.measures.append(measure)
+        n = len(self.frames)
+        return self._moved_to(n - 1, n - 2 if n >= 2 else None, frame, camera)
 
     def predict_back(self, frame: int, camera: CameraMotion | None = None) -> BoxXYWH:
         """Box at a ``frame`` before the first: :meth:`predict` run backwards, from the first
         two different boxes (a track's first frames may be buffered frames placed at its
         first detection's box, which carry no motion)."""
         j = next((k for k in range(1, len(self.boxes)) if self.boxes[k] != self.boxes[0]), 0)
-        f1, b1 = self.frames[max(0, j - 1)], np.array(self.boxes[max(0, j - 1)], float)
+        return self._moved_to(max(0, j - 1), j or None, frame, camera)
+
+    def _moved_to(self, anchor: int, other: int | None, frame: int,
+                  camera: CameraMotion | None) -> BoxXYWH:
+        """Box ``anchor`` moved to ``frame`` by the camera's move and by the face's own
+        velocity between boxes ``anchor`` and ``other`` (the camera's move taken out)."""
+        fa, ba = self.frames[anchor], np.array(self.boxes[anchor], float)
         move = np.zeros(2)
         if camera is not None:
-            move += camera.shift(f1, frame)
-        if j:
-            f2, b2 = self.frames[j], np.array(self.boxes[j], float)
-            v = (b2[:2] + b2[2:] / 2) - (b1[:2] + b1[2:] / 2)
+            move += camera.shift(fa, frame)
+        if other is not None:
+            fo, bo = self.frames[other], np.array(self.boxes[other], float)
+            (f0, b0), (f1, b1) = ((fo, bo), (fa, ba)) if fo < fa else ((fa, ba), (fo, bo))
+            v = (b1[:2] + b1[2:] / 2) - (b0[:2] + b0[2:] / 2)
             if camera is not None:
-                v -= camera.shift(f1, f2)
-            move += v / max(1, f2 - f1) * (frame - f1)
-        x, y = b1[:2] + move
-        return (int(round(x)), int(round(y)), self.boxes[0][2], self.boxes[0][3])
+                v -= camera.shift(f0, f1)
+            move += v / max(1, f1 - f0) * (frame - fa)
+        x, y = ba[:2] + move
+        return (int(round(x)), int(round(y)), self.boxes[anchor][2], self.boxes[anchor][3])
+
+    def add(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
+        self.frames.append(frame)
+        self.boxes.append(box)
+        self.measures.append(measure)
 
     def prepend(self, frame: int, box: BoxXYWH, measure: RegionMeasure) -> None:
         """Add a frame before the first one (frames stay in order)."""
