@@ -513,9 +513,12 @@ class RedactionFinder:
         it ends) where its face shows unredacted, as dropouts: a redaction that starts late
         or ends early exposes the face there, and the scan, seeing a clear face, never put
         those frames in the track (see ``_edge_frame`` for how each frame is judged).
-        Nearest first, over ``max_gap_frames`` (the gap a track survives): frames that still
-        look redacted are passed over (the box placed there may be off the redaction, so
-        they are not judged), up to ``_EDGE_FRAMES`` exposed frames are added."""
+        Nearest first, up to ``_EDGE_FRAMES`` exposed frames are added. Before a track,
+        frames that still look redacted are passed over, up to ``max_gap_frames`` (a
+        redaction is often followed only from a few frames after it began; the box placed
+        there may be off it, so they are not judged). After a track, where ``_close`` has
+        added the frames that look redacted, the first one that does ends the look: the
+        redaction goes on, only no longer followed (a head turned away)."""
         if not _reportable(track):
             return
         if before:
@@ -535,7 +538,7 @@ class RedactionFinder:
                 return
             exposed, box = seen
             if not exposed:
-                if clear:
+                if clear or not before:
                     return  # redacted again: an earlier dropout is the neighbours' to judge
                 continue
             clear += 1
@@ -551,7 +554,7 @@ class RedactionFinder:
     def _edge_frame(self, track: Track, fi: int, grey: np.ndarray, before: bool,
                     inner: list[Detail]) -> tuple[bool, BoxXYWH] | None:
         """Frame ``fi`` just outside ``track``: ``(False, box)`` if it looks redacted at
-        ``box``, ``(True, box)`` if the face shows unredacted there, None if neither.
+        ``box``, ``(True, box)`` if the face shows unredacted there, None if no face is there.
 
         Two places are tried: the track's end box moved with the camera, then the box its
         own motion extrapolates to (a detector box's jitter makes that one wild at times).
@@ -583,7 +586,11 @@ class RedactionFinder:
                 if not looks_clear(grey, box, kind):
                     return False, box
             d = region_detail(grey, box) if track.bar_face is None else _bar_detail(grey, box)
-            return (True, box) if d is not None and stands_out(d, inner, kind) else None
+            if d is None:
+                return None
+            # Not standing out, the face reads as the track does: redacted (a streak keeps
+            # enough sharp pixels across itself to pass the per-frame test for clear).
+            return stands_out(d, inner, kind), box
         return None
 
     def _face_behind(self, track: Track) -> None:
