@@ -3,6 +3,7 @@ textured wall, redacted with the shared recipes (tasks/obfuscate.py)."""
 
 from __future__ import annotations
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from veilscan.tasks.finder import (
     RedactionFinder,
     find_in_frames,
 )
+from veilscan.tasks.finder.confirm import detect_faces
 from veilscan.tasks.obfuscate import Recipe, apply
 
 _HEAD = data.astronaut()[30:250, 140:320]  # head and shoulders, 180 x 220 px
@@ -255,8 +257,6 @@ def test_blur_type_survives_h264(recipe, kind):
 
 def test_centerface_backends_agree():
     """ONNX Runtime (the fast path) and OpenCV DNN (the fallback) find the same faces."""
-    from veilscan.tasks.finder.confirm import detect_faces
-
     frame = make_clip(None, face_w=120, n=2)[0][0][1]
     ort = detect_faces(frame, 0.3, backend="onnxruntime")
     ocv = detect_faces(frame, 0.3, backend="opencv")
@@ -296,3 +296,30 @@ def test_a_small_light_patch_far_off_is_no_redaction():
     assert find_in_frames(enumerate(frames)) == []
     [t] = find_in_frames(enumerate(frames), FinderConfig(dark_fill_needs_head=False))
     assert t.redaction_type == "solid"
+
+
+def test_coarse_mosaic_on_a_small_face_against_a_plain_wall(shared_media):
+    """Four 16 px blocks across a 52 px face (the talking head at 0.3 scale), the wall around
+    it plain: CenterFace sees no face under so few blocks, and the pixel scan finds only the
+    shoulders' texture beside the grid, on one side. The grid's own lines must be enough."""
+    frames, faces = [], []
+    with av.open(str(shared_media / "talking_head_608x1080.mp4")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i >= 372 + 45:
+                break
+            if i >= 372:
+                full = f.to_ndarray(format="rgb24")
+                x, y, w, h = detect_faces(cv2.resize(full, None, fx=0.5, fy=0.5), 0.5)[0][:4]
+                faces.append(tuple(int(v * 2 * 0.3) for v in (x, y, w, h)))
+                img = cv2.resize(full, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+                frames.append(np.ascontiguousarray(img[: img.shape[0] // 2 * 2,
+                                                       : img.shape[1] // 2 * 2]))
+    out = []
+    for k, img in enumerate(frames):
+        x, y, w, h = faces[k]
+        box = (max(0, x - w * 12 // 100), max(0, y - h * 12 // 100), w * 124 // 100,
+               h * 124 // 100)
+        out.append(img if k == 7 else apply(img, box, Recipe("mosaic", 16, grid_origin=(8, 0))))
+    tracks = find_in_frames(enumerate(h264_roundtrip(out, 23, 30.0)))
+    assert [(t.redaction_type, t.strength_px, t.dropout_frames) for t in tracks] == [
+        ("mosaic", 16.0, [7])]

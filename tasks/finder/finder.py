@@ -139,6 +139,9 @@ def _merge(cands: list[Candidate]) -> list[tuple[BoxXYWH, set[str]]]:
                 iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
                 ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
                 inter = iw * ih
+                if {"flat", "mosaic"} <= kinds[i] | kinds[j] and not (
+                        {"flat", "mosaic"} <= kinds[i] or {"flat", "mosaic"} <= kinds[j]):
+                    continue  # a fill's outline can pass for a grid line: kept apart
                 if iou(a, b) > 0.2 or inter > 0.5 * min(a[2] * a[3], b[2] * b[3]):
                     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
                     x1 = max(a[0] + a[2], b[0] + b[2])

@@ -184,8 +184,10 @@ def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: n
         sharp_c[cy:cy + ch, cx + cw:min(gw, cx + cw + r)],
     ]
     textured = sum(1 for sd in sides if sd.size and float(np.mean(sd > 0.1)) >= 0.25)
-    # Flat fills are judged by their crisp outline instead (measure.py).
-    if textured < (1 if kind == "flat" else 2):
+    # Flat fills are judged by their crisp outline instead (measure.py), and a block grid by
+    # its own lines: neither needs much picture around it (a face against a plain wall
+    # shows texture on one side only, its shoulders).
+    if textured < (1 if kind in ("flat", "mosaic") else 2):
         return None
     return Candidate(int(round(x)), int(round(y)), int(round(w)), int(round(h)), kind)
 
