@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -40,8 +40,10 @@ import numpy as np
 
 from veilscan.catalog.clip_result import TrackFinding, box_sigma
 from veilscan.footage import h264_bytes, h264_roundtrip, mpeg_roundtrip
+from veilscan.tasks.decode import DecodedFrame, open_clip
 from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames
 from veilscan.tasks.finder.confirm import detect_faces
+from veilscan.tasks.finder.frames import Pixels
 from veilscan.tasks.inspect import inspect_clip
 from veilscan.tasks.obfuscate import Recipe, apply
 
@@ -60,8 +62,15 @@ class Source:
     """Per frame, the face boxes (x, y, w, h) in pixels."""
 
 
-Encoder = Callable[[list[np.ndarray], float], list[np.ndarray]]
+Encoder = Callable[[list[np.ndarray], float], Sequence[np.ndarray | Pixels]]
 """Frames and frame rate in, the frames through a codec and back out (H.264 when not given)."""
+
+
+def h264_pixels(frames: list[np.ndarray], crf: int, fps: float) -> list[DecodedFrame]:
+    """``frames`` through libx264 and back as ``veilscan inspect`` decodes them (the luma
+    plane as it is, RGB when the detector asks): the finder is measured on what it runs on."""
+    with open_clip(io.BytesIO(h264_bytes(frames, crf, fps)), name="bench") as clip:
+        return [p for _, p in clip.pixels()]
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ def _expand(box: Box, frac: float, shape: tuple[int, ...]) -> Box:
 
 
 def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None
-               ) -> tuple[list[np.ndarray], list[dict[int, Box]], float]:
+               ) -> tuple[list[np.ndarray | Pixels], list[dict[int, Box]], float]:
     """Frames of the labelled clip, truth boxes per face track, and the median face width."""
     frames, truth = [], defaultdict(dict)
     widths = []
@@ -192,9 +201,9 @@ def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None
             if k not in spec.dropouts:
                 img = apply(img, rbox, spec.recipe)
         frames.append(img)
-    frames = (h264_roundtrip(frames, spec.crf, src.fps) if encode is None
-              else encode(frames, src.fps))
-    return frames, [dict(t) for t in truth.values()], float(np.median(widths) if widths else 0)
+    out = (h264_pixels(frames, spec.crf, src.fps) if encode is None
+           else encode(frames, src.fps))
+    return list(out), [dict(t) for t in truth.values()], float(np.median(widths) if widths else 0)
 
 
 def _band(box: Box, recipe: Recipe) -> Box:

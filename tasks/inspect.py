@@ -37,8 +37,8 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
         with open_clip(source, name=label) as clip:
             info = clip.info
             try:
-                for index, rgb in clip.frames(prefetch=8):
-                    finder.add_frame(index, rgb)
+                for index, pixels in clip.pixels(prefetch=8):
+                    finder.add_frame(index, pixels)
             finally:
                 info = clip.finished_info()
     except ClipDecodeError as exc:

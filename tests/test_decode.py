@@ -51,3 +51,17 @@ def test_stopping_early_stops_the_decode_thread(clip_bytes):
         next(frames)
         frames.close()
     assert not any(t.name == "clip-decode" for t in threading.enumerate())
+
+
+def test_pixels_are_the_frames_rgb_and_its_grey(clip_bytes):
+    """What the finder is handed: the same RGB as ``frames()``, and OpenCV's grey of it (the
+    grey the finder was tuned on), both made on the decoding thread."""
+    import cv2
+
+    with open_clip(io.BytesIO(clip_bytes), name="c") as clip:
+        pixels = list(clip.pixels(prefetch=4))
+    rgb = _frames(clip_bytes, 0)
+    assert [i for i, _ in pixels] == list(range(40))
+    for (_, p), (_, f) in zip(pixels, rgb, strict=True):
+        assert np.array_equal(p.rgb(), f)
+        assert np.array_equal(p.grey, cv2.cvtColor(f, cv2.COLOR_RGB2GRAY))

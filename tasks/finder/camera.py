@@ -87,5 +87,6 @@ class CameraMotion:
 
     def forget_before(self, index: int) -> None:
         """Drop frames before ``index`` (memory stays bounded on long clips)."""
-        for f in [f for f in self._offset if f < index]:
+        # list() copies the keys at once: the finder's worker may be adding later frames.
+        for f in [f for f in list(self._offset) if f < index]:
             del self._offset[f]

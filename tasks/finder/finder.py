@@ -21,9 +21,10 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
+from veilscan.tasks.finder.ahead import FramePrep, Prepared, detect_at_sides
 from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.config import FinderConfig
-from veilscan.tasks.finder.confirm import detect_faces, face_in_region
+from veilscan.tasks.finder.confirm import face_in_region
 from veilscan.tasks.finder.detail import (
     LOCAL_FRAMES,
     RULES,
@@ -34,6 +35,7 @@ from veilscan.tasks.finder.detail import (
     stands_out,
 )
 from veilscan.tasks.finder.follow import follow
+from veilscan.tasks.finder.frames import Pixels, as_pixels
 from veilscan.tasks.finder.measure import (
     RegionMeasure,
     looks_clear,
@@ -93,6 +95,10 @@ views that find a head around a fill."""
 _BEHIND_MIN_WIDTH = 0.35
 """Narrowest face, as a share of the fill's width, taken for the face behind it: an editor's
 fill over the whole head with 40% to spare on each side is 1.8 faces wide."""
+_AHEAD = 16
+"""Frames the worker may run ahead of the finder (``ahead.py``). On the bench's speed clip the
+finder waited 1.5 s for it with 4, 0.4 s with 8, 0.2 s with 16 and 0.1 s with 32; each frame
+held costs its luma (and its RGB on detector frames)."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
@@ -162,7 +168,9 @@ class RedactionFinder:
     Call :meth:`add_frame` with frames ``0, 1, 2, ...`` in order, then :meth:`finish`.
     """
 
-    def __init__(self, config: FinderConfig | None = None) -> None:
+    def __init__(self, config: FinderConfig | None = None, ahead: int = _AHEAD) -> None:
+        """``ahead``: frames the camera's move and the detector run ahead of the finder on a
+        worker thread (``ahead.py``); 0 runs them inline. The findings are the same."""
         self.cfg = config or FinderConfig()
         self._live: list[Track] = []
         self._done: list[Track] = []
@@ -171,6 +179,8 @@ class RedactionFinder:
             maxlen=self.cfg.max_gap_frames + _COAST * self.cfg.scan_stride + 2)
         self._next_id = 0
         self._camera = CameraMotion()
+        self._prep = FramePrep(self._camera, self.cfg.face_threshold, ahead)
+        self._last_added = -1
         self._shape: tuple[int, ...] = ()
         self._last_index = -1
         self._slack = 10
@@ -189,17 +199,47 @@ class RedactionFinder:
         """The last frame scanned at the settled rate."""
         self._settled_scans = 0
         """Pixel scans run at the settled rate so far (see ``_LOOK``)."""
-        self._last_rgb: np.ndarray | None = None
+        self._last_pixels: Pixels | None = None
         """The last frame seen (``finish`` scans it if the last scan was before it)."""
+        self._prepared: Prepared | None = None
+        """The frame being processed, as the worker prepared it (its detector passes)."""
         self._clear_log: list[tuple[int, BoxXYWH]] = []
         """Every face the detector saw and the finder did not judge redacted (clear, or as
         soft as its surroundings), with its frame (see ``_transient``)."""
 
-    def add_frame(self, index: int, rgb: np.ndarray) -> None:
-        """Process frame ``index`` (``H x W x 3`` uint8 RGB)."""
-        if index <= self._last_index:
-            raise ValueError(f"frames must come in order: got {index} after {self._last_index}")
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    def add_frame(self, index: int, frame: np.ndarray | Pixels) -> None:
+        """Take frame ``index`` (``H x W x 3`` uint8 RGB, or :class:`Pixels`). It is processed
+        once ``ahead`` later frames have come in, or by :meth:`finish`."""
+        if index <= self._last_added:
+            raise ValueError(f"frames must come in order: got {index} after {self._last_added}")
+        self._last_added = index
+        pixels = as_pixels(frame)
+        shape = frame.shape[:2] if isinstance(frame, np.ndarray) else pixels.grey.shape
+        self._prep.submit(index, pixels, self._likely_sides(index, shape))
+        while len(self._prep) > self._prep.ahead:
+            self._process(self._prep.pop())
+
+    def _likely_sides(self, index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The detector passes frame ``index`` will likely get (``_faces``), judged by the
+        scan rate now: the rate may change before the finder gets there."""
+        cfg = self.cfg
+        if index % self._stride or index % (self._stride * cfg.detect_every):
+            return ()
+        return self._detector_sides(shape)
+
+    def _detector_sides(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Longer sides CenterFace runs at on the whole frame now. A second, coarser pass finds
+        a heavy blur that shrinks to a sharp-looking small face; settled (``_settle``), a
+        heavy blur already found is followed by the pixel scan instead."""
+        cfg = self.cfg
+        if max(shape) > 1.5 * cfg.coarse_side_px and self._stride == cfg.scan_stride:
+            return (cfg.detect_side_px, cfg.coarse_side_px)
+        return (cfg.detect_side_px,)
+
+    def _process(self, prepared: Prepared) -> None:
+        """Process one frame, in order (what ``add_frame`` did before frames ran ahead)."""
+        index, grey = prepared.index, prepared.grey
+        self._prepared = prepared
         if self._last_index < 0:
             # One scan cell plus half the smoothing window (scan px, so larger when the scan
             # runs downscaled): how far a coarse box may be off, in frame px.
@@ -207,10 +247,9 @@ class RedactionFinder:
             self._slack = (max(6, self.cfg.min_face_px // 4)
                            + int(np.ceil(self.cfg.window_px / scale / 2)) + 4)
         self._last_index = index
-        self._last_rgb = rgb
+        self._last_pixels = prepared.pixels
         self._shape = grey.shape
         self._buffer.append((index, grey))
-        self._camera.update(index, grey)
         if index % 256 == 0:  # keep the camera's path for the live tracks' detections only
             oldest = min((t.frames[max(0, len(t.frames) - 2)] for t in self._live),
                          default=index)
@@ -220,7 +259,7 @@ class RedactionFinder:
             self._settle(index)
         if index % self._stride == 0:
             self._scans.append(index)
-            self._scan(index, grey, rgb)
+            self._scan(index, grey, prepared.pixels)
         still = []
         if self._stride != cfg.scan_stride:
             self._coasted = index
@@ -284,25 +323,22 @@ class RedactionFinder:
         self._exposed_edge(track, before=False)
         self._done.append(track)
 
-    def _faces(self, rgb: np.ndarray) -> list[BoxXYWH]:
-        """CenterFace over the whole frame (downscaled): faces, redacted or not, frame px."""
+    def _faces(self, pixels: Pixels) -> list[BoxXYWH]:
+        """CenterFace over the whole frame (downscaled): faces, redacted or not, frame px.
+        The passes come from the worker where it ran them (``ahead.py``)."""
         cfg = self.cfg
-        fh, fw = rgb.shape[:2]
+        fh, fw = self._shape
+        sides = self._detector_sides(self._shape)
+        ready = self._prepared
+        if ready is not None and ready.sides[:len(sides)] == sides:
+            passes = ready.faces[:len(sides)]
+        else:
+            passes = detect_at_sides(pixels.rgb(), sides, cfg.face_threshold)
         out: list[BoxXYWH] = []
-        # A second, coarser pass: a heavy blur shrinks to a sharp-looking small face.
-        sides = [cfg.detect_side_px]
-        # Settled (see ``_settle``), a heavy blur already found is followed by the pixel scan.
-        if max(fh, fw) > 1.5 * cfg.coarse_side_px and self._stride == cfg.scan_stride:
-            sides.append(cfg.coarse_side_px)
-        src, f_src = rgb, 1.0  # each pass downscales the previous one (less to read)
-        for side in sides:
-            f = min(1.0, side / max(fh, fw))
-            small = src if f == f_src else cv2.resize(
-                src, (max(1, round(fw * f)), max(1, round(fh * f))), interpolation=cv2.INTER_AREA)
-            src, f_src = small, f
+        for side, dets in zip(sides, passes, strict=True):
             coarse = side != cfg.detect_side_px
-            for x, y, w, h, _ in detect_faces(np.ascontiguousarray(small), cfg.face_threshold):
-                box = (int(x / f), int(y / f), int(w / f), int(h / f))
+            for x, y, w, h, _ in dets:
+                box = (int(x), int(y), int(w), int(h))
                 if coarse and box[2] > 0.5 * fw:
                     continue  # head and shoulders merged into one "face"
                 # The coarse pass must not swallow a face the fine pass found (head and
@@ -312,7 +348,7 @@ class RedactionFinder:
                     out.append(box)
         return out
 
-    def _scan(self, index: int, grey: np.ndarray, rgb: np.ndarray) -> None:
+    def _scan(self, index: int, grey: np.ndarray, pixels: Pixels) -> None:
         """Detect redacted faces in one frame and extend the tracks with them.
 
         Faces are found by CenterFace, which still sees a face under blur or a mosaic (head
@@ -332,7 +368,7 @@ class RedactionFinder:
         max_w = cfg.max_face_frac * min(grey.shape)
         if run_detector:
             self._clear_faces = []
-        faces = self._faces(rgb) if run_detector else []
+        faces = self._faces(pixels) if run_detector else []
         for face in faces:
             if face[2] > max_w:
                 continue  # a close-up filling the frame: too big to tell from shake or defocus
@@ -417,7 +453,7 @@ class RedactionFinder:
             # once (most are scenery, each tried on up to six frames: the settled rate's
             # saving would go to them). A face found starts its track and ends the settling.
             scenery = (settled and not tracked and m is not None and m.kind == "blur"
-                       and (not look or face_in_region(rgb, box, *_CONFIRM_VIEWS[0],
+                       and (not look or face_in_region(pixels.rgb(), box, *_CONFIRM_VIEWS[0],
                                                        cfg.confirm_threshold) is None))
             if m is None or m.kind not in wanted or on_edge or scenery:
                 self._rejected.append((coarse, index + cfg.reject_frames))
@@ -441,7 +477,7 @@ class RedactionFinder:
             track.add(index, box, m)
             _note(track, index, grey, box)
             _seen(track, bi, box, m, seen, bars, grey)
-            self._maybe_confirm(track, rgb, box, m)
+            self._maybe_confirm(track, pixels, box, m)
             self._judge_buffered(track)
         for bi in fresh:
             box, m, seen = dets[bi]
@@ -459,7 +495,7 @@ class RedactionFinder:
             _note(track, index, grey, box)
             _seen(track, bi, box, m, seen, bars, grey)
             self._live.append(track)
-            self._maybe_confirm(track, rgb, box, m)
+            self._maybe_confirm(track, pixels, box, m)
             self._judge_buffered(track)
         held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
         for t in self._live:
@@ -623,7 +659,7 @@ class RedactionFinder:
             if len(track.looked_behind) >= _BEHIND_LOOKS:
                 return
 
-    def _maybe_confirm(self, track: Track, rgb: np.ndarray, box: BoxXYWH,
+    def _maybe_confirm(self, track: Track, pixels: Pixels, box: BoxXYWH,
                        m: RegionMeasure) -> None:
         """Run CenterFace on a zoomed crop of a few detections until it finds the face."""
         cfg = self.cfg
@@ -640,15 +676,15 @@ class RedactionFinder:
             # head (hair, ears, shoulders) still gives a weak response in some view, which a
             # tile, a screen or a coaster never does.
             for target, margin in _CONFIRM_VIEWS:
-                hit = face_in_region(rgb, box, target, margin, _CONTEXT_THRESHOLD)
+                hit = face_in_region(pixels.rgb(), box, target, margin, _CONTEXT_THRESHOLD)
                 if hit is not None:
                     track.context = hit[0]
                     break
             return
-        face = face_in_region(rgb, box, target, margin, cfg.confirm_threshold)
+        face = face_in_region(pixels.rgb(), box, target, margin, cfg.confirm_threshold)
         if face is None:
             return
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        grey = pixels.grey
         if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
             return  # the picture around it is as soft: shake or defocus, not a redaction
         track.faces.append((face[0], float(face[1][2])))
@@ -739,11 +775,15 @@ class RedactionFinder:
         Blurred and pixelated regions are found through CenterFace, so every such track has
         seen a face; solid fills stand on their flatness and crisp outline.
         """
+        while len(self._prep):
+            self._process(self._prep.pop())
+        self._prep.close()
+        self._prepared = None
         if self._live and self._scans and self._scans[-1] < self._last_index:
             # The last frames since the last scan would only be extrapolated (and not judged
             # for dropouts): one more scan on the last frame anchors them.
             self._scans.append(self._last_index)
-            self._scan(self._last_index, self._buffer[-1][1], self._last_rgb)
+            self._scan(self._last_index, self._buffer[-1][1], self._last_pixels)
         for t in self._live:
             self._close(t)
         tracks = self._done
@@ -969,10 +1009,11 @@ def _finding(track_id: int, t: Track, cfg: FinderConfig, dropouts: list[int],
     )
 
 
-def find_in_frames(frames: Iterable[tuple[int, np.ndarray]],
+def find_in_frames(frames: Iterable[tuple[int, np.ndarray | Pixels]],
                    config: FinderConfig | None = None) -> list[TrackFinding]:
-    """Run a :class:`RedactionFinder` over ``(index, rgb)`` frames and return its findings."""
+    """Run a :class:`RedactionFinder` over ``(index, RGB array or Pixels)`` frames and return
+    its findings."""
     finder = RedactionFinder(config)
-    for index, rgb in frames:
-        finder.add_frame(index, rgb)
+    for index, frame in frames:
+        finder.add_frame(index, frame)
     return finder.finish()

@@ -1,0 +1,92 @@
+"""The finder's per-frame work that needs none of its state, run on a worker thread ahead of it.
+
+The finder's own work (measuring, tracking, judging dropouts) is Python and holds one core.
+The camera's move and CenterFace's whole-frame passes depend only on the frames, so a single
+worker thread runs them a few frames ahead, in order, while the finder works on earlier
+frames: OpenCV and ONNX Runtime release the GIL, so on two cores they cost the finder's
+thread little. Which frames get a detector pass is predicted from the finder's scan rate when
+the frame comes in; a frame the prediction missed is detected when the finder reaches it, so
+the findings are the same with or without the worker (``ahead=0`` runs everything inline).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from veilscan.tasks.finder.camera import CameraMotion
+from veilscan.tasks.finder.confirm import Detection, detect_faces
+from veilscan.tasks.finder.frames import Pixels
+
+
+def detect_at_sides(rgb: np.ndarray, sides: tuple[int, ...],
+                    threshold: float) -> list[list[Detection]]:
+    """CenterFace over the whole of ``rgb`` downscaled to each longer side in ``sides`` (in
+    order, each pass downscaling the previous one: less to read), in frame px."""
+    fh, fw = rgb.shape[:2]
+    out = []
+    src, f_src = rgb, 1.0
+    for side in sides:
+        f = min(1.0, side / max(fh, fw))
+        small = src if f == f_src else cv2.resize(
+            src, (max(1, round(fw * f)), max(1, round(fh * f))), interpolation=cv2.INTER_AREA)
+        src, f_src = small, f
+        out.append([(x / f, y / f, w / f, h / f, s) for x, y, w, h, s
+                    in detect_faces(np.ascontiguousarray(small), threshold)])
+    return out
+
+
+@dataclass
+class Prepared:
+    """One frame made ready for the finder: its luma, and the detector passes run on it."""
+
+    index: int
+    pixels: Pixels
+    grey: np.ndarray
+    sides: tuple[int, ...]
+    """Longer sides CenterFace ran at (empty: none ran)."""
+    faces: list[list[Detection]]
+    """Detections per side in ``sides``, frame px."""
+
+
+class FramePrep:
+    """Prepares frames in order, up to ``ahead`` of the finder, on one worker thread."""
+
+    def __init__(self, camera: CameraMotion, threshold: float, ahead: int) -> None:
+        self._camera = camera
+        self._threshold = threshold
+        self.ahead = ahead
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="finder-ahead") if ahead else None
+        self._pending: deque[Future[Prepared] | Prepared] = deque()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def submit(self, index: int, pixels: Pixels, sides: tuple[int, ...]) -> None:
+        """Queue frame ``index``; ``sides``: the detector passes it will likely need."""
+        if self._pool is None:
+            self._pending.append(self._prepare(index, pixels, sides))
+        else:
+            self._pending.append(self._pool.submit(self._prepare, index, pixels, sides))
+
+    def pop(self) -> Prepared:
+        """The oldest queued frame, once ready (a worker's error is raised here)."""
+        item = self._pending.popleft()
+        return item.result() if isinstance(item, Future) else item
+
+    def close(self) -> None:
+        """Stop the worker (queued frames are dropped)."""
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _prepare(self, index: int, pixels: Pixels, sides: tuple[int, ...]) -> Prepared:
+        grey = pixels.grey
+        self._camera.update(index, grey)
+        faces = detect_at_sides(pixels.rgb(), sides, self._threshold) if sides else []
+        return Prepared(index, pixels, grey, sides, faces)

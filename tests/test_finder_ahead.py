@@ -1,0 +1,62 @@
+"""The finder's worker thread (tasks/finder/ahead.py) runs the camera's move and CenterFace's
+whole-frame passes ahead of it: the findings must be those of running everything inline."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_finder import make_clip
+
+from veilscan.footage import h264_roundtrip
+from veilscan.tasks.finder import RedactionFinder
+from veilscan.tasks.finder.frames import RGBPixels
+from veilscan.tasks.obfuscate import Recipe
+
+
+def _findings(frames, ahead: int) -> list:
+    finder = RedactionFinder(ahead=ahead)
+    for i, f in frames:
+        finder.add_frame(i, f)
+    return [dataclasses.asdict(t) for t in finder.finish()]
+
+
+@pytest.mark.parametrize("recipe", [Recipe("gaussian_blur", 5.0), Recipe("mosaic", 10.0)])
+def test_running_ahead_changes_no_finding(recipe):
+    # 150 frames: the scan settles (every other detector run is skipped) and a dropout
+    # returns it to the full rate, so the worker's guess of the detector frames is wrong
+    # around each change and those frames are detected inline.
+    frames, _ = make_clip(recipe, face_w=100, n=150, dropouts=(100, 101), size=(300, 480))
+    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    inline = _findings(frames, 0)
+    assert inline and inline[0]["dropout_frames"] == [100, 101]
+    assert _findings(frames, 16) == inline
+    assert _findings([(i, RGBPixels(f)) for i, f in frames], 4) == inline
+
+
+def test_a_detector_pass_the_worker_did_not_guess_is_run_inline(monkeypatch):
+    """Whatever the worker guessed, the finder uses exactly the passes it needs: none
+    guessed (every pass inline) and every frame guessed (most wasted) give the same."""
+    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=40, size=(300, 480))
+    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    inline = _findings(frames, 0)
+    assert inline
+    monkeypatch.setattr(RedactionFinder, "_likely_sides", lambda self, index, shape: ())
+    assert _findings(frames, 8) == inline
+    monkeypatch.setattr(RedactionFinder, "_likely_sides",
+                        lambda self, index, shape: (640, 256))
+    assert _findings(frames, 8) == inline
+
+
+def test_a_failure_on_the_worker_is_raised_to_the_caller():
+    class Broken(RGBPixels):
+        def rgb(self) -> np.ndarray:
+            raise RuntimeError("no colour for frame")
+
+    frames, _ = make_clip(None, n=8)
+    finder = RedactionFinder(ahead=2)
+    with pytest.raises(RuntimeError, match="no colour"):
+        for i, f in frames:
+            finder.add_frame(i, Broken(f))
+        finder.finish()
