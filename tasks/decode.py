@@ -63,24 +63,52 @@ def _why_unopenable(source: str | Path | BinaryIO) -> str:
     return "not a readable video container"
 
 
-class DecodedFrame:
-    """One decoded frame as RGB and its greyscale, both made on the thread that decodes
-    (``Clip.pixels``), so the finder's own thread starts from what it measures. Satisfies the
-    finder's ``Pixels`` protocol.
+_LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
+                 "yuv411p", "yuv410p", "yuva420p", "nv12", "nv21", "gray"}
+"""Pixel formats whose first plane is 8-bit luma, one byte a pixel."""
+_FULL_RANGE_FORMATS = {"yuvj420p", "yuvj422p", "yuvj444p", "gray"}
+_JPEG_RANGE = 2
+"""``VideoFrame.color_range`` of full-range ("JPEG") video; 0 and 1 are studio range."""
+_STUDIO_BLACK, _STUDIO_GAIN = 16, 255 / 219
+"""Studio-range luma (16-235) to 0-255 grey: ``(y - 16) * 255 / 219``, saturated."""
 
-    The grey is the RGB's (OpenCV's RGB-to-grey), not the decoder's luma plane, though that
-    would save the colour conversion of most frames (0.3 CPU-s per 600 frames of 608x1080):
-    it differs by 1.4 levels on average and up to 10 at saturated colours, and the finder,
-    tuned on the RGB grey, then found a false track in 1.1 minutes of clean footage on the
-    bench's clips (a moving head's motion blur read as a Gaussian blur)."""
+
+class DecodedFrame:
+    """One decoded frame: ``grey``, taken from the decoder's own luma plane (where it has
+    one, expanded to 0-255), and ``rgb()``, converted on first use. Satisfies the finder's
+    ``Pixels`` protocol.
+
+    The finder measures greyscale on every frame and needs colour on few (its detector
+    runs), so most frames skip the colour conversion: 0.3 CPU-s of the 1.0 that decoding the
+    bench's speed clip (600 frames, 608x1080) to RGB costs. The luma is what converting to
+    RGB and back to grey approximates: OpenCV's grey of the decoder's RGB runs 1.4 levels
+    under it on average (up to 10 at saturated colours)."""
 
     def __init__(self, frame: av.VideoFrame) -> None:
-        self._rgb = frame.to_ndarray(format="rgb24")
-        self.grey = cv2.cvtColor(self._rgb, cv2.COLOR_RGB2GRAY)
+        self._frame: av.VideoFrame | None = frame
+        self._rgb: np.ndarray | None = None
+        self._lock = threading.Lock()
+        name = frame.format.name
+        if name in _LUMA_FORMATS:
+            plane = frame.planes[0]
+            luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+            luma = luma[:, :frame.width]
+            full = name in _FULL_RANGE_FORMATS or frame.color_range == _JPEG_RANGE
+            # Two saturating SIMD passes: a table lookup on the strided plane costs 4x more.
+            self.grey = (np.ascontiguousarray(luma) if full else
+                         cv2.convertScaleAbs(cv2.subtract(luma, _STUDIO_BLACK), alpha=_STUDIO_GAIN))
+        else:  # RGB, palette or high bit-depth video: through RGB
+            self.grey = cv2.cvtColor(self.rgb(), cv2.COLOR_RGB2GRAY)
 
     def rgb(self) -> np.ndarray:
-        """H x W x 3 uint8 RGB."""
-        return self._rgb
+        """H x W x 3 uint8 RGB, converted once (the finder's worker and its own thread may
+        both ask)."""
+        with self._lock:
+            if self._rgb is None:
+                assert self._frame is not None
+                self._rgb = self._frame.to_ndarray(format="rgb24")
+                self._frame = None  # the decoder's buffer is no longer needed
+            return self._rgb
 
 
 class Clip:
@@ -120,11 +148,11 @@ class Clip:
 
     def pixels(self, prefetch: int = 0, threads: bool = False,
                ) -> Iterator[tuple[int, DecodedFrame]]:
-        """Yield ``(frame_index, DecodedFrame)``: RGB and greyscale, what the finder takes
-        (``veilscan.tasks.finder.frames.Pixels``), both made on the decoding thread when
-        ``prefetch`` > 0. ``threads``: let FFmpeg decode on its own threads too; off by
-        default, as the finder keeps the cores busy and single-threaded decoding costs the
-        least CPU. ``prefetch`` and errors as :meth:`frames`."""
+        """Yield ``(frame_index, DecodedFrame)``: greyscale at once, RGB when asked for: what
+        the finder takes (``veilscan.tasks.finder.frames.Pixels``). ``threads``: let FFmpeg
+        decode on its own threads too; off by default, as the finder keeps the cores busy
+        and single-threaded decoding costs the least CPU. ``prefetch`` and errors as
+        :meth:`frames`."""
         if not threads and not self.decoded:
             self._stream.thread_type = "NONE"
         return self._frames(DecodedFrame, prefetch)

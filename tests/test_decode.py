@@ -53,9 +53,10 @@ def test_stopping_early_stops_the_decode_thread(clip_bytes):
     assert not any(t.name == "clip-decode" for t in threading.enumerate())
 
 
-def test_pixels_are_the_frames_rgb_and_its_grey(clip_bytes):
-    """What the finder is handed: the same RGB as ``frames()``, and OpenCV's grey of it (the
-    grey the finder was tuned on), both made on the decoding thread."""
+def test_pixels_are_the_frames_rgb_and_its_luma(clip_bytes):
+    """What the finder is handed: the same RGB as ``frames()``, and a grey taken from the
+    decoder's luma plane, which OpenCV's grey of that RGB approximates (within a level or
+    two: the decoder's colour conversion rounds)."""
     import cv2
 
     with open_clip(io.BytesIO(clip_bytes), name="c") as clip:
@@ -63,5 +64,20 @@ def test_pixels_are_the_frames_rgb_and_its_grey(clip_bytes):
     rgb = _frames(clip_bytes, 0)
     assert [i for i, _ in pixels] == list(range(40))
     for (_, p), (_, f) in zip(pixels, rgb, strict=True):
+        assert p.grey.shape == f.shape[:2] and p.grey.flags["C_CONTIGUOUS"]
+        diff = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(int) - p.grey
+        assert abs(diff.mean()) < 2.0 and np.abs(diff).mean() < 2.5
         assert np.array_equal(p.rgb(), f)
-        assert np.array_equal(p.grey, cv2.cvtColor(f, cv2.COLOR_RGB2GRAY))
+
+
+def test_studio_range_luma_is_stretched_to_full_range():
+    """Luma 16-235 (studio range, what H.264 carries) becomes grey 0-255, saturated."""
+    import av
+
+    from veilscan.tasks.decode import DecodedFrame
+
+    planes = np.full((48, 60), 128, np.uint8)  # yuv420p: 32 rows of luma, then chroma
+    planes[:32] = np.repeat(np.array([0, 16, 126, 235, 255], np.uint8), 12)
+    grey = DecodedFrame(av.VideoFrame.from_ndarray(planes, format="yuv420p")).grey
+    assert grey.shape == (32, 60)
+    assert list(grey[0, ::12]) == [0, 0, 128, 255, 255]

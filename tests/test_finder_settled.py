@@ -99,7 +99,7 @@ def test_a_track_whose_kernel_fits_find_no_blur_is_not_reported():
         finder = RedactionFinder(ahead=0)  # its state read after each frame
         for i, f in frames:
             finder.add_frame(i, f)
-        track = Track(99, faces=[(0.9, 100.0)])
+        track = Track(99, faces=[(0.9, 100.0)], hits=len(boxes))
         for i, box in enumerate(boxes):
             track.add(i, box, RegionMeasure(kind, 4.0 if kind != "clear" else 0.0, 0.2, 0.1))
         finder._live, finder._done = [], [track]

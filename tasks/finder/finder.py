@@ -95,6 +95,9 @@ views that find a head around a fill."""
 _BEHIND_MIN_WIDTH = 0.35
 """Narrowest face, as a share of the fill's width, taken for the face behind it: an editor's
 fill over the whole head with 40% to spare on each side is 1.8 faces wide."""
+_PART = 0.35
+"""A track under this share of another's box area is a part of its region, not the face
+(as ``tracking.assign`` bounds a detection's size change)."""
 _AHEAD = 16
 """Frames the worker may run ahead of the finder (``ahead.py``). On the bench's speed clip the
 finder waited 1.5 s for it with 4, 0.4 s with 8, 0.2 s with 16 and 0.1 s with 32; each frame
@@ -474,6 +477,7 @@ class RedactionFinder:
                 m = measure_region(grey, box, face_w=widths.get(bi, track.face_w)) or m
                 track.fitted += m.kind != "blur"
             track.face_w = widths.get(bi, track.face_w)
+            track.hits += 1
             track.add(index, box, m)
             _note(track, index, grey, box)
             _seen(track, bi, box, m, seen, bars, grey)
@@ -481,7 +485,7 @@ class RedactionFinder:
             self._judge_buffered(track)
         for bi in fresh:
             box, m, seen = dets[bi]
-            track = Track(self._next_id, coarse=box, face_w=widths.get(bi))
+            track = Track(self._next_id, coarse=box, face_w=widths.get(bi), hits=1)
             self._next_id += 1
             # The redaction may have started on an unscanned frame just before this one (while
             # settled, any frame since the detector last looked).
@@ -736,6 +740,7 @@ class RedactionFinder:
                 self._fill_gap(track, index, box)
             track.add(index, box, track.measures[-1])
             track.detail[index] = d
+            track.hits += 1
 
     def _fill_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
         """Measure the frames since the track's last detection at interpolated boxes (a
@@ -796,6 +801,8 @@ class RedactionFinder:
             span = t.last_frame - t.frames[0] + 1
             if span < self.cfg.min_track_frames or len(t.frames) < 3:
                 continue
+            if t.hits < 2:
+                continue  # found by one scan only (the rest filled in): a flicker
             kind, _ = _track_kind(t)
             if kind == "clear":
                 continue  # its kernel fits mostly found no blur: a soft face, not a redaction
@@ -902,6 +909,15 @@ def _same_face(a: Track, b: Track, max_gap: int) -> bool:
     return iou(p, q) > 0.3 or max(_inside(p, q), _inside(q, p)) > 0.6
 
 
+def _extends_with_a_part(base: Track, t: Track) -> bool:
+    """Would ``t``, much smaller than ``base`` (a patch of it), extend it in time? A part
+    inside the base's span is absorbed; beyond it, it would stand for the whole face (a
+    soft patch of neck before a head that blurred as it moved)."""
+    outside = t.frames[0] < base.frames[0] or t.last_frame > base.last_frame
+    area = float(np.median([b[2] * b[3] for b in t.boxes]))
+    return outside and area < _PART * float(np.median([b[2] * b[3] for b in base.boxes]))
+
+
 def _reach(t: Track, max_gap: int) -> tuple[int, int, int, int, int, int]:
     """(first frame, last frame, x0, y0, x1, y1): where and when a track could meet another,
     its span widened by ``max_gap`` frames."""
@@ -926,7 +942,7 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
         for base in merged:
             if _disjoint(reach, _reach(base, 0)):
                 continue  # far apart in time or space: skip the frame-by-frame comparison
-            if _same_face(base, t, max_gap):
+            if _same_face(base, t, max_gap) and not _extends_with_a_part(base, t):
                 # Within the base's span its own boxes win; the fragment only extends it.
                 lo, hi = base.frames[0], base.last_frame
                 have = set(range(lo, hi + 1))
@@ -941,6 +957,7 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                 base.detail = {**{f: d for f, d in t.detail.items() if f not in have},
                                **base.detail}
                 base.faces.extend(t.faces)
+                base.hits += t.hits
                 base.coverages.extend(t.coverages)
                 base.context = max(base.context, t.context)
                 if base.fill_level is None:

@@ -67,6 +67,9 @@ class Track:
     enough frames of its own to compare them with)."""
     looked_behind: set[int] = field(default_factory=set)
     """For a fill: frames where CenterFace looked for the face behind it (``_face_behind``)."""
+    hits: int = 0
+    """Scans that found the region or held it by its look (``RedactionFinder._hold``); its
+    other frames were filled in between them."""
     detected: bool = False
     """Whether CenterFace found this face in the whole frame at least once (see ``assign``)."""
     seen_until: int | None = None
