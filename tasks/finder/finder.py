@@ -95,6 +95,10 @@ views that find a head around a fill."""
 _BEHIND_MIN_WIDTH = 0.35
 """Narrowest face, as a share of the fill's width, taken for the face behind it: an editor's
 fill over the whole head with 40% to spare on each side is 1.8 faces wide."""
+_MIN_HITS = 2
+"""Scans that must find a track, or holds that keep it by its look, for it to be reported: a
+region found once, with the buffered frames before it and the frames after it that looked
+the same filled in, is a flicker (a soft patch on a moving head's last frames)."""
 _PART = 0.35
 """A track under this share of another's box area is a part of its region, not the face
 (as ``tracking.assign`` bounds a detection's size change)."""
@@ -801,7 +805,7 @@ class RedactionFinder:
             span = t.last_frame - t.frames[0] + 1
             if span < self.cfg.min_track_frames or len(t.frames) < 3:
                 continue
-            if t.hits < 2:
+            if t.hits < _MIN_HITS:
                 continue  # found by one scan only (the rest filled in): a flicker
             kind, _ = _track_kind(t)
             if kind == "clear":
