@@ -104,8 +104,9 @@ _PART = 0.35
 (as ``tracking.assign`` bounds a detection's size change)."""
 _AHEAD = 16
 """Frames the worker may run ahead of the finder (``ahead.py``). On the bench's speed clip the
-finder waited 1.5 s for it with 4, 0.4 s with 8, 0.2 s with 16 and 0.1 s with 32; each frame
-held costs its luma (and its RGB on detector frames)."""
+finder waited 1.5 s for it with 4, 0.4 s with 8, 0.2 s with 16 and 0.1 s with 32. Each frame
+held costs its luma and the decoder's frame, about 2.5 bytes a pixel (and its RGB, 3 more, on
+detector frames): at 4K, 16 frames hold about 350 MB."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
