@@ -84,3 +84,22 @@ def test_review_form_needs_a_reason_to_reject():
         form(approve_all=True, reject=["abc"], reason="x")
     schema = form.model_json_schema()
     assert {"approve_all", "approve", "reject", "reason", "reviewer"} <= set(schema["properties"])
+
+
+def test_the_demos_weak_blur_rendered_solid_passes_its_rescan(tmp_path):
+    """The real path without the stack: the demo's sigma-3 clip, found, filled with our solid
+    redaction, rescanned with the rescan's settings and verified. A fill whose first
+    measurement took in the astronaut's dark collar used to be skipped for 15 frames."""
+    from veilscan.demo_archive import DEMO_CLIPS, render_demo_clip
+    from veilscan.tasks.inspect import inspect_clip
+    from veilscan.tasks.redact import render_solid_redaction
+    from veilscan.tasks.remediate import RESCAN_CONFIG
+
+    [clip] = [c for c in DEMO_CLIPS if c.key == "studio/blur-sigma3.mp4"]
+    src, out = tmp_path / "src.mp4", tmp_path / "out.mp4"
+    render_demo_clip(clip, src)
+    found = inspect_clip(src)
+    assert [t.redaction_type for t in found.tracks] == ["gaussian_blur"]
+    render_solid_redaction(src, out, found.tracks)
+    verdict = verify(found.tracks, inspect_clip(out, config=RESCAN_CONFIG), found.clip.frames)
+    assert verdict.passed, verdict.reasons
