@@ -173,10 +173,7 @@ _BLURS = {"gaussian_blur", "box_blur", "motion_blur", "unknown"}
 
 @pytest.mark.parametrize(
     "recipe",
-    [Recipe("box_blur", 11.0),
-     pytest.param(Recipe("motion_blur", 15.0), marks=pytest.mark.xfail(
-         strict=True, reason="known gap: a streak on this small synthetic head is not found "
-                             "(bench motion_blur recall 0.92, finder-0.12)")),
+    [Recipe("box_blur", 11.0), Recipe("motion_blur", 15.0),
      Recipe("gaussian_blur", 5.0, shape="ellipse", feather_px=4.0)],
     ids=["box", "motion", "oval-feathered"],
 )

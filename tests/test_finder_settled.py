@@ -1,7 +1,7 @@
 """The settled rate (RedactionFinder._settle): once a redacted face has been followed for a
-while, the full scan and the detector run half as often, and the face is still followed
-frame by frame with its dropouts found; footage with nothing redacted is searched at the
-full rate."""
+while, the full scan and the detector run ``_COAST`` times less often, and the face is still
+followed frame by frame with its dropouts found; footage with nothing redacted is searched at
+the full rate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from test_finder import make_clip
 from veilscan.footage import h264_roundtrip
 from veilscan.tasks.finder import RedactionFinder
 from veilscan.tasks.finder.config import FinderConfig
+from veilscan.tasks.finder.finder import _COAST
 from veilscan.tasks.obfuscate import Recipe
 
 
@@ -29,11 +30,11 @@ def test_a_long_shot_is_scanned_less_often_and_its_dropouts_still_found():
     finder, scans = _run(frames)
     tracks = finder.finish()
     full = FinderConfig().scan_stride
-    settled = [b for a, b in zip(scans, scans[1:], strict=False) if b - a == 2 * full]
+    settled = [b for a, b in zip(scans, scans[1:], strict=False) if b - a == _COAST * full]
     assert len(settled) >= 5 and len(scans) < len(range(0, len(frames), full))
     assert len(tracks) == 1
     t = tracks[0]
-    assert t.first_frame <= full and t.last_frame >= len(frames) - 1 - 2 * full
+    assert t.first_frame <= full and t.last_frame >= len(frames) - 1 - _COAST * full
     assert t.dropout_frames == list(drops)
 
 
@@ -81,10 +82,10 @@ def test_a_second_redaction_entering_a_settled_shot_is_found():
     finder, scans = _run(frames)
     tracks = finder.finish()
     full = FinderConfig().scan_stride
-    assert any(b - a == 2 * full for a, b in zip(scans, scans[1:], strict=False) if a < 90)
+    assert any(b - a == _COAST * full for a, b in zip(scans, scans[1:], strict=False) if a < 90)
     late = [t for t in tracks if t.first_frame >= 60]
     assert len(late) == 1, [(t.first_frame, t.last_frame, t.boxes[0]) for t in tracks]
-    assert late[0].first_frame <= 90 + 4 * 2 * full and late[0].last_frame >= 170
+    assert late[0].first_frame <= 90 + 4 * _COAST * full and late[0].last_frame >= 170
     assert late[0].boxes[0][1] >= x
 
 
