@@ -9,11 +9,13 @@ interleaved, so the ratios compare like with like on a noisy machine; CPU second
 process's.
 
     .venv/bin/python bench/finder_speed.py
+    python3 bench/finder_speed.py CLIP     # a saved speed clip, where ../shared is not (a GPU box)
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,8 +42,10 @@ def _inspect(data: bytes, ahead: int, luma: bool) -> tuple[float, float]:
 
 
 def main() -> None:
-    data = speed_clip()
+    data = Path(sys.argv[1]).read_bytes() if len(sys.argv) > 1 else speed_clip()
     _inspect(data, 16, True)  # warm-up: sessions, reference tables
+    print(f"{os.cpu_count()} CPUs, CenterFace backend "
+          f"{os.environ.get('VEILSCAN_CENTERFACE_BACKEND', 'auto')}")
     print(f"{'round':5s} {'decode s':>8s} " + " ".join(f"{v[0]:>24s}" for v in VARIANTS))
     for rnd in (1, 2):
         d = _pyav_decode(data, to_rgb=True)  # PyAV's plain loop, as bench/finder.py's baseline
