@@ -327,12 +327,11 @@ LONG_DROPOUTS = (45, 130, 217, 250, 251, 252, 301, 388, 475, 562)
 """Frames of the long clip left unredacted: single frames, and one 3-frame run."""
 
 
-def long_clip(dropouts: tuple[int, ...] = ()) -> tuple[bytes, list[list[Box]]]:
-    """The whole talking head (600 frames) with a Gaussian blur (sigma 6) over its face except
-    on ``dropouts``, as H.264 in memory, and the face boxes per frame."""
-    src_path = MEDIA / "talking_head_608x1080.mp4"
+def whole_shot() -> tuple[list[np.ndarray], list[list[Box]]]:
+    """The whole talking head (600 frames, RGB) and its face boxes per frame (CenterFace on
+    every 10th frame at half size, linked and interpolated)."""
     frames = []
-    container = av.open(str(src_path))
+    container = av.open(str(MEDIA / "talking_head_608x1080.mp4"))
     for frame in container.decode(video=0):
         frames.append(frame.to_ndarray(format="rgb24"))
     container.close()
@@ -341,22 +340,37 @@ def long_clip(dropouts: tuple[int, ...] = ()) -> tuple[bytes, list[list[Box]]]:
         dets = detect_faces(np.ascontiguousarray(frames[i][::2, ::2]), 0.5)
         keyed[i] = [tuple(int(v * 2) for v in d[:4]) for d in dets]
     keyed[len(frames) - 1] = keyed[max(keyed)]
-    faces = _link_faces(keyed, len(frames))
+    return frames, _link_faces(keyed, len(frames))
+
+
+LONG_RECIPE = Recipe("gaussian_blur", 6)
+
+
+def long_clip(dropouts: tuple[int, ...] = (), recipe: Recipe = LONG_RECIPE, scale: float = 1.0,
+              shot: tuple[list[np.ndarray], list[list[Box]]] | None = None,
+              ) -> tuple[bytes, list[list[Box]]]:
+    """The whole talking head (600 frames; ``shot`` if already decoded) with ``recipe`` over its
+    face except on ``dropouts``, downscaled by ``scale``, as H.264 in memory, and the face
+    boxes per frame."""
+    frames, faces = shot or whole_shot()
     red, truth = [], []
     for i, (img, fb) in enumerate(zip(frames, faces, strict=True)):
-        boxes = [_expand(b, 0.12, img.shape) for b in fb]
+        if scale != 1.0:
+            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            img = np.ascontiguousarray(img[:img.shape[0] // 2 * 2, :img.shape[1] // 2 * 2])
+        boxes = [_expand(tuple(int(v * scale) for v in b), 0.12, img.shape) for b in fb]
         if i not in dropouts:
             for b in boxes:
-                img = apply(img, b, Recipe("gaussian_blur", 6))
+                img = apply(img, b, recipe)
         red.append(img)
         truth.append(boxes)
     return h264_bytes(red, 23, 30, preset="medium"), truth  # libx264's default preset
 
 
-def long_check() -> str:
-    """How the finder does over a whole shot (600 frames, where it scans at the settled rate
-    most of the time): frames of the face covered by a track, and the dropouts found."""
-    data, truth = long_clip(LONG_DROPOUTS)
+def shot_figures(data: bytes, truth: list[list[Box]]) -> tuple[list[TrackFinding], int, int,
+                                                                  int, int]:
+    """``inspect_clip`` over a whole shot: (tracks, face frames covered by a track's box at
+    IoU >= 0.3, face frames, LONG_DROPOUTS found, false dropout frames)."""
     result = inspect_clip(io.BytesIO(data), name="long")
     boxes: dict[int, Box] = {}
     for t in result.tracks:
@@ -364,10 +378,18 @@ def long_check() -> str:
     faces = [(i, fb[0]) for i, fb in enumerate(truth) if fb]
     covered = sum(1 for i, b in faces if i in boxes and _iou(b, boxes[i]) >= 0.3)
     found = {f for t in result.tracks for f in t.dropout_frames}
-    hit = len(found & set(LONG_DROPOUTS))
-    return (f"  tracks {len(result.tracks)}, face frames covered {covered}/{len(faces)} "
+    return (result.tracks, covered, len(faces), len(found & set(LONG_DROPOUTS)),
+            len(found - set(LONG_DROPOUTS)))
+
+
+def long_check() -> str:
+    """How the finder does over a whole shot (600 frames, where it scans at the settled rate
+    most of the time): frames of the face covered by a track, and the dropouts found
+    (bench/finder_shots.py runs more recipes and a smaller size)."""
+    tracks, covered, n_faces, hit, false = shot_figures(*long_clip(LONG_DROPOUTS))
+    return (f"  tracks {len(tracks)}, face frames covered {covered}/{n_faces} "
             f"(IoU >= 0.3), dropouts found {hit}/{len(LONG_DROPOUTS)}, "
-            f"false dropout frames {len(found - set(LONG_DROPOUTS))}")
+            f"false dropout frames {false}")
 
 
 CODECS = (("MPEG-2 0.3 Mb/s", "mpeg2video", 300_000), ("MPEG-2 0.8 Mb/s", "mpeg2video", 800_000),

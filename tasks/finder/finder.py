@@ -70,10 +70,11 @@ _COAST, _SETTLED_SCANS = 4, 10
 (``RedactionFinder._settle``): a scan every 12 frames, the detector and the pixel scan taking
 turns, so each runs every 24 (0.8 s at 30 fps). Every frame is still judged at the track's
 box. Coasting at 2 (each every 12 frames) cost about a third more CPU on the bench's speed
-clip. On 18 whole-shot clips (the talking head, 9 recipes, 2 sizes, 10 dropouts each)
-coasting at 4 found 179 of 180 dropouts (170 at 2: a box blur found only at the shot's end)
-and boxed 95% of the face frames (92%), though fewer of the last 40, where the face comes
-close to the camera and grows faster than a settled track's box follows."""
+clip. On bench/finder_shots.py's 18 whole shots (the talking head, 9 recipes, 2 sizes, 10
+dropouts each) finder-0.16 found 179 of 180 dropouts (finder-0.15, coasting at 2: 170, a box
+blur found only at the shot's end) and boxed 95% of the face frames (86%), though fewer of
+the last 40, where the face comes close to the camera and grows faster than a settled
+track's box follows; false dropout frames 13 (9)."""
 _OUTGROWN = 1.3
 """A pixel-scan box around a followed face more than this many times the width or height of
 the box the face is expected at is taken for the face plus soft background, and the expected

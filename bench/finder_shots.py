@@ -1,0 +1,54 @@
+"""Whole shots: the finder over the talking head's 600 frames (20 s) under each of nine recipes,
+at full size (608x1080) and at half size, with the long shot's ten dropouts (single frames
+and one 3-frame run). Most of such a shot is scanned at the settled rate (tasks/finder/finder.py
+``_COAST``), which bench/finder.py's short clips barely reach; this is where that rate's
+cost in coverage and dropouts shows. Per clip: the tracks (type, first and last frame), the
+face frames a track's box covers (IoU >= 0.3), the dropouts found and the false dropout frames;
+then the totals. About four minutes on 2 cores (the encoding is most of it).
+
+    .venv/bin/python bench/finder_shots.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from finder import LONG_DROPOUTS, long_clip, shot_figures, whole_shot  # noqa: E402
+
+from veilscan.tasks.finder import DETECTOR_VERSION  # noqa: E402
+from veilscan.tasks.obfuscate import Recipe  # noqa: E402
+
+RECIPES = (Recipe("gaussian_blur", 3), Recipe("gaussian_blur", 6), Recipe("gaussian_blur", 12),
+           Recipe("box_blur", 9), Recipe("motion_blur", 17, motion_angle_deg=45),
+           Recipe("mosaic", 6), Recipe("mosaic", 16), Recipe("solid", color=(0, 0, 0)),
+           Recipe("solid", color=(128, 128, 128)))
+
+
+def _name(r: Recipe) -> str:
+    return f"{r.method} {r.color}" if r.method == "solid" else f"{r.method} {r.strength:g}"
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    shot = whole_shot()
+    totals = [0, 0, 0, 0, 0]
+    for scale in (1.0, 0.5):
+        for recipe in RECIPES:
+            tracks, covered, n_faces, hit, false = shot_figures(
+                *long_clip(LONG_DROPOUTS, recipe, scale, shot))
+            spans = [(t.redaction_type, t.first_frame, t.last_frame) for t in tracks]
+            print(f"  {_name(recipe):24s} x{scale}: covered {covered}/{n_faces}, dropouts "
+                  f"{hit}/{len(LONG_DROPOUTS)}, false {false}; tracks {spans}", flush=True)
+            for k, v in enumerate((covered, n_faces, hit, len(LONG_DROPOUTS), false)):
+                totals[k] += v
+    c, n, h, d, f = totals
+    print(f"total: face frames covered {c}/{n} ({c / n:.2f}), dropouts found {h}/{d}, "
+          f"false dropout frames {f}")
+    print(f"{time.perf_counter() - t0:.0f} s; detector {DETECTOR_VERSION}")
+
+
+if __name__ == "__main__":
+    main()
