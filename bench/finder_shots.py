@@ -4,7 +4,7 @@ and one 3-frame run). Most of such a shot is scanned at the settled rate (tasks/
 ``_COAST``), which bench/finder.py's short clips barely reach; this is where that rate's
 cost in coverage and dropouts shows. Per clip: the tracks (type, first and last frame), the
 face frames a track's box covers (IoU >= 0.3), the dropouts found and the false dropout frames;
-then the totals. About four minutes on 2 cores (the encoding is most of it).
+then the totals. About three minutes on 2 cores (the encoding is most of it).
 
     .venv/bin/python bench/finder_shots.py
 """
