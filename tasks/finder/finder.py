@@ -64,30 +64,27 @@ unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no he
 _FIT_FIRST, _FIT_EVERY = 12, 12
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on
 every 12th frame."""
-_COAST, _SETTLED_SCANS = 6, 10
+_COAST, _SETTLED_SCANS = 4, 10
 """While settled (a reportable track followed, none begun, ended or gone unseen for
 ``_SETTLED_SCANS`` scans), the full scan and the detector run ``_COAST`` times less often
-(``RedactionFinder._settle``): a scan every 18 frames, the detector and the pixel scan taking
-turns, so each runs every 36 (1.2 s at 30 fps). Every frame is still judged at the track's
-box, and each scan looks for a followed face where its look went (``_expected``). On the
-bench's speed clip the finder's own CPU time (frames decoded beforehand, no worker; medians
-of two sets of 4 runs) was 3.3-3.7 s against 3.9-4.3 s coasting at 4 (each every 24
-frames), and 14.9 s at the full rate. On
-bench/finder_shots.py's 18 whole shots (the talking head, 9 recipes, 2 sizes, 10 dropouts
-each) it found 180 of 180 dropouts with 7 false frames and boxed 95% of the face frames
-(coasting at 4: 179, 13 false, 95%; at 2: 170, 9 false, 86%). The frames missed are mostly
+(``RedactionFinder._settle``): a scan every 12 frames, the detector and the pixel scan taking
+turns, so each runs every 24 (0.8 s at 30 fps). Every frame is still judged at the track's
+box. Coasting at 2 (each every 12 frames) cost about a third more CPU on the bench's speed
+clip. On bench/finder_shots.py's 18 whole shots (the talking head, 9 recipes, 2 sizes, 10
+dropouts each) finder-0.16 found 179 of 180 dropouts (finder-0.15, coasting at 2: 170, a box
+blur found only at the shot's end) and boxed 95% of the face frames (86%), though fewer of
 the last 40, where the face comes close to the camera and grows faster than a settled
-track's box follows."""
+track's box follows; false dropout frames 13 (9)."""
 _OUTGROWN = 1.3
 """A pixel-scan box around a followed face more than this many times the width or height of
 the box the face is expected at is taken for the face plus soft background, and the expected
 box is used."""
-_LOOK = 1
+_LOOK = 2
 """While settled, new soft patches from the pixel scan (scenery, mostly: a defocused background
-offers ten a frame) are looked at on every ``_LOOK``-th pixel scan only (every 36 frames), and
+offers ten a frame) are looked at on every ``_LOOK``-th pixel scan only (every 48 frames), and
 followed only if CenterFace sees a face in one at once. A blurred face the full-frame detector
 misses (small, or under a heavy blur) that enters a settled shot is then found within about
-1.2 s at 30 fps; a face the detector sees starts its track at its next run, as before."""
+1.6 s at 30 fps; a face the detector sees starts its track at its next run, as before."""
 _SMALL_FILL = 0.06
 """Share of the frame's shorter side below which a fill of any colour must show a head around
 it: the kitchen's white coaster (4% of the frame) is flat, round and crisp; fills of every
@@ -112,17 +109,11 @@ the same filled in, is a flicker (a soft patch on a moving head's last frames)."
 _PART = 0.35
 """A track under this share of another's box area is a part of its region, not the face
 (as ``tracking.assign`` bounds a detection's size change)."""
-_AHEAD = 32
-"""Frames the worker may run ahead of the finder (``ahead.py``), at most. The finder's scans
-and the worker's detector runs come in bursts of tens of milliseconds, and a deeper queue
-lets each thread work through the other's. On the bench's speed clip (frames decoded
-beforehand, median of 6 alternating runs) 32 took 2.2 s against 2.6-2.7 s for 16; with
-coasting at 4 the two were alike, and below 16 the finder waited on the worker (1.5 s at 4,
-0.4 s at 8). Each frame held costs its luma and the decoder's frame, about 2.5 bytes a
-pixel (and its RGB, 3 more, on detector frames), so large frames are held fewer
-(``_AHEAD_BYTES``): 32 up to 1080p, 16 at 4K."""
-_AHEAD_BYTES = 350_000_000
-"""Memory the frames held ahead may take (at 2.5 bytes a pixel; see ``_AHEAD``)."""
+_AHEAD = 16
+"""Frames the worker may run ahead of the finder (``ahead.py``). On the bench's speed clip the
+finder waited 1.5 s for it with 4, 0.4 s with 8, 0.2 s with 16 and 0.1 s with 32. Each frame
+held costs its luma and the decoder's frame, about 2.5 bytes a pixel (and its RGB, 3 more, on
+detector frames): at 4K, 16 frames hold about 350 MB."""
 _BAR_SEARCH = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.25), (0.0, -0.25))
 """Offsets (shares of the face box) at which a live eye bar is looked for between detector
 runs, nearest first."""
@@ -199,11 +190,8 @@ class RedactionFinder:
         self._live: list[Track] = []
         self._done: list[Track] = []
         # Recent greyscale frames (not RGB: a 4K frame is 25 MB) for gap and dropout checks.
-        # They cover a track's gap and, settled, the frames since the detector last looked
-        # (a new track is judged back to there).
-        settled_stride = _COAST * self.cfg.scan_stride
-        self._buffer: deque[tuple[int, np.ndarray]] = deque(maxlen=2 + max(
-            self.cfg.max_gap_frames + settled_stride, settled_stride * self.cfg.detect_every))
+        self._buffer: deque[tuple[int, np.ndarray]] = deque(
+            maxlen=self.cfg.max_gap_frames + _COAST * self.cfg.scan_stride + 2)
         self._next_id = 0
         self._camera = CameraMotion()
         self._prep = FramePrep(self._camera, self.cfg.face_threshold, ahead)
@@ -239,13 +227,9 @@ class RedactionFinder:
         once ``ahead`` later frames have come in, or by :meth:`finish`."""
         if index <= self._last_added:
             raise ValueError(f"frames must come in order: got {index} after {self._last_added}")
-        first = self._last_added < 0
         self._last_added = index
         pixels = as_pixels(frame)
         shape = frame.shape[:2] if isinstance(frame, np.ndarray) else pixels.grey.shape
-        if first:  # large frames are held fewer ahead (``_AHEAD_BYTES``)
-            fit = int(_AHEAD_BYTES / (2.5 * shape[0] * shape[1]))
-            self._prep.ahead = min(self._prep.ahead, max(4, fit))
         self._prep.submit(index, pixels, self._likely_sides(index, shape))
         while len(self._prep) > self._prep.ahead:
             self._process(self._prep.pop())
@@ -318,11 +302,11 @@ class RedactionFinder:
     def _settle(self, index: int) -> None:
         """Scan less often while the scene is settled: a track worth reporting is followed,
         and none has begun, ended or gone unseen for ``_SETTLED_SCANS`` scans (see
-        ``_COAST``). A long shot of a redacted face then costs the finder less than a
-        quarter of the full rate's CPU (the bench's speed clip: 3.3 s against 14.9 s); a
-        new face is still seen within a detector interval, and the frames since it appeared
-        are judged from the ring buffer. Any such track beginning, ending or going unseen
-        returns to the full rate. Footage with nothing redacted in view is
+        ``_COAST``). A long shot of a redacted face then costs about 40% of the full rate
+        (the bench's speed clip: 2.1 s against 5.7 s); a new face is still seen within a
+        detector interval, and the frames since it appeared are judged from the ring
+        buffer. Any such track beginning, ending or
+        going unseen returns to the full rate. Footage with nothing redacted in view is
         searched at the full rate (the detector's clear faces there are what tells a passing
         soft patch from a redaction)."""
         full = self.cfg.scan_stride
@@ -446,7 +430,7 @@ class RedactionFinder:
         if pixel_scan and settled:
             self._settled_scans += 1
         look = self._settled_scans % _LOOK == 0
-        live_boxes = [self._expected(t, index, grey) for t in self._live]
+        live_boxes = [t.predict(index, self._camera) for t in self._live]
         for coarse, kinds in _merge(scan_frame(grey, cfg, cfg.scan_kinds) if pixel_scan
                                     else []):
             if any(_inside(coarse, d[0]) > 0.5 for d in dets):
@@ -495,7 +479,7 @@ class RedactionFinder:
             dets.append((box, m, False))
         boxes = [d[0] for d in dets]
         pairs, fresh = assign(self._live, boxes, index, cfg.iou_min, self._camera,
-                              [d[2] for d in dets], live_boxes)
+                              [d[2] for d in dets])
         for ti, bi in pairs:
             track = self._live[ti]
             box, m, seen = dets[bi]
@@ -549,18 +533,6 @@ class RedactionFinder:
             else:
                 keep.append(t)
         self._live = keep
-
-    def _expected(self, track: Track, index: int, grey: np.ndarray) -> BoxXYWH:
-        """Where ``track``'s face is expected on scan ``index``: its prediction, or, a
-        settled interval or more after its last box, where that box's look went
-        (``follow``). Extrapolated that far, the velocity of two boxes a scan apart (whose
-        jitter is a few pixels) can put the box half a face off; the face's look finds it."""
-        box = track.predict(index, self._camera)
-        if index - track.last_frame < _COAST * self.cfg.scan_stride:
-            return box
-        prev = next((g for fi, g in self._buffer if fi == track.last_frame), None)
-        found = follow(prev, grey, track.boxes[-1]) if prev is not None else None
-        return found or box
 
     def _follow_bars(self, index: int, grey: np.ndarray,
                      dets: list[tuple[BoxXYWH, RegionMeasure, bool]],

@@ -154,8 +154,7 @@ class Track:
 
 
 def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float,
-           camera: CameraMotion | None = None, seen: list[bool] | None = None,
-           expected: list[BoxXYWH] | None = None,
+           camera: CameraMotion | None = None, seen: list[bool] | None = None
            ) -> tuple[list[tuple[int, int]], list[int]]:
     """Match detections to tracks: (track index, box index) pairs and unmatched box indices.
 
@@ -164,15 +163,13 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float
     it is such a face, or the track's face was never found so (a small fast head, followed
     by the pixel scan alone, moves its own width between scans). Otherwise a soft patch
     beside a detected face (a wall, hair in a shaken frame) would take the track off it.
-    ``expected[i]``: where track ``i``'s face is expected, if the caller knows better than
-    its :meth:`Track.predict`.
     """
     if not tracks or not boxes:
         return [], list(range(len(boxes)))
     cost = np.ones((len(tracks), len(boxes)))
     limit = 1.0 - iou_min
     for i, t in enumerate(tracks):
-        pred = expected[i] if expected is not None else t.predict(frame, camera)
+        pred = t.predict(frame, camera)
         for j, b in enumerate(boxes):
             c = 1.0 - max(iou(pred, b), iou(t.boxes[-1], b))
             # A small, fast head can move its own width between scans: also accept a
