@@ -305,10 +305,9 @@ class RedactionFinder:
         ``_COAST``). A long shot of a redacted face then costs about 40% of the full rate
         (the bench's speed clip: 2.1 s against 5.7 s); a new face is still seen within a
         detector interval, and the frames since it appeared are judged from the ring
-        buffer. Any such track beginning, ending or
-        going unseen returns to the full rate. Footage with nothing redacted in view is
-        searched at the full rate (the detector's clear faces there are what tells a passing
-        soft patch from a redaction)."""
+        buffer. Any such track beginning, ending or going unseen returns to the full rate.
+        Footage with nothing redacted in view is searched at the full rate (the detector's
+        clear faces there are what tells a passing soft patch from a redaction)."""
         full = self.cfg.scan_stride
         followed = [t.frames[0] for t in self._live if _reportable(t)]
         settled = bool(followed) and (
