@@ -15,7 +15,8 @@ from test_finder import make_clip
 from veilscan.footage import h264_roundtrip, textured_backdrop
 from veilscan.tasks.finder import find_in_frames
 from veilscan.tasks.finder.confirm import detect_faces
-from veilscan.tasks.finder.partial import find_eye_bar
+from veilscan.tasks.finder.partial import _HIGH_BAR, find_eye_bar
+from veilscan.tasks.finder.partial import _find_eye_bar as look_for_bar
 from veilscan.tasks.obfuscate import Recipe, apply
 
 SCALE = 2.5
@@ -67,6 +68,25 @@ def barred(shared_media: Path) -> list[tuple[np.ndarray, tuple[int, ...], tuple[
         truth.append((face, bar))
     return [(_grey(f), face, bar)
             for f, (face, bar) in zip(h264_roundtrip(frames, 26), truth, strict=True)]
+
+
+@pytest.mark.parametrize(("subject", "colour"), [(1, (0, 0, 0)), (9, (255, 255, 255))])
+def test_eye_bar_over_the_brow_is_found(shared_media: Path, subject: int, colour) -> None:
+    """With the eyes hidden CenterFace can box only the nose and mouth, so an editor's bar
+    over the eyes and brow starts above the face box and ends about a quarter of the way
+    down it: the usual look misses it, the second look (``_HIGH_BAR``) finds it."""
+    frame, face = _orl_frame(shared_media, subject, 1)
+    x, y, w, h = face
+    top, tall = y - int(0.3 * h), int(round(0.57 * h))
+    rgb = apply(frame, (x - w // 8, top, w + w // 4, h), Recipe("eye_bar", color=colour,
+                                                                 band=(0.0, 0.57)))
+    grey = _grey(h264_roundtrip([rgb], 26)[0])
+    assert look_for_bar(grey, face, 0.15, 0.32) is None
+    assert (top - y) / h > -_HIGH_BAR[0] and (top + tall - y) / h > _HIGH_BAR[1]
+    found = find_eye_bar(grey, face)
+    assert found is not None
+    _, by, _, bh = found.box
+    assert abs(by - top) <= 0.04 * h and abs(by + bh - (top + tall)) <= 0.04 * h
 
 
 @pytest.mark.parametrize("i", range(len(BARS)))

@@ -56,17 +56,34 @@ class EyeBar:
     angle_deg: float
 
 
+_HIGH_BAR = (0.35, 0.25)
+"""(crop reach above the face box, lowest end of the bar) of the second look, both as shares
+of the face box's height. With the eyes hidden, CenterFace can box only the nose and mouth:
+a bar drawn over the eyes and brow (an editor's box with room to spare) then starts above
+the box and ends at a quarter of it."""
+
+
 def find_eye_bar(grey: np.ndarray, face: BoxXYWH) -> EyeBar | None:
     """Look for an opaque bar across the eyes of ``face`` (CenterFace box, frame px) in the
     greyscale frame ``grey`` (``H x W`` uint8 or float32, 0..255). Returns None when there
-    is none (a clear face, glasses, a face under a full blur or mosaic, a flat wall)."""
+    is none (a clear face, glasses, a face under a full blur or mosaic, a flat wall).
+
+    A bar set higher on the box (``_HIGH_BAR``) is looked for only where the usual place
+    has none, so a bar found there is measured exactly as before."""
+    return _find_eye_bar(grey, face, 0.15, 0.32) or _find_eye_bar(grey, face, *_HIGH_BAR)
+
+
+def _find_eye_bar(grey: np.ndarray, face: BoxXYWH, reach_up: float,
+                  lowest_end: float) -> EyeBar | None:
+    """:func:`find_eye_bar` on a crop from ``reach_up`` box heights above ``face``, for a bar
+    that ends at least ``lowest_end`` of the box down."""
     x, y, w, h = (int(v) for v in face)
     fh, fw = grey.shape[:2]
     if w < 8 or h < 8:
         return None
     # The bar lies in the upper part of the face and may run past its sides.
     x0, x1 = max(0, int(x - 0.3 * w)), min(fw, int(np.ceil(x + 1.3 * w)))
-    y0, y1 = max(0, int(y - 0.15 * h)), min(fh, int(np.ceil(y + 0.85 * h)))
+    y0, y1 = max(0, int(y - reach_up * h)), min(fh, int(np.ceil(y + 0.85 * h)))
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
     s = WORK_PX / w
@@ -82,7 +99,7 @@ def find_eye_bar(grey: np.ndarray, face: BoxXYWH) -> EyeBar | None:
     if wx1 - wx0 < 6 or by1 - by0 < 6:
         return None
     for level in _levels(crop[by0:by1, wx0:wx1], fhd):
-        bar = _bar_at(crop, level, (fx, fy, fwd, fhd), (by0, by1))
+        bar = _bar_at(crop, level, (fx, fy, fwd, fhd), (by0, by1), lowest_end)
         if bar is not None:
             rect, spread = bar
             found = _report(crop, rect, level, spread, (x0, y0, sx, sy), (fx, fy, fwd, fhd))
@@ -118,7 +135,7 @@ Rect = tuple[tuple[float, float], tuple[float, float], float]
 
 
 def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, float],
-            band: tuple[int, int]) -> tuple[Rect, float] | None:
+            band: tuple[int, int], lowest_end: float) -> tuple[Rect, float] | None:
     """The bar of grey ``level`` across the middle of the face, as a rotated rect in crop
     px ``((cx, cy), (length, height), angle_deg)`` and its spread, or None.
 
@@ -165,11 +182,12 @@ def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, flo
     height = (y_bot - y_top) * np.cos(np.arctan(slope))
     cy = (y_top + y_bot) / 2
     # It must cross the eye line (about 0.35-0.45 of a CenterFace box down): a bar that ends
-    # above it is a flat forehead under a straight fringe, one that starts below, a cheek.
+    # above it (``lowest_end``) is a flat forehead under a straight fringe, one that starts
+    # below, a cheek.
     # Up to 0.6 of the box tall: on a turned head CenterFace's box is tighter than the face,
     # and a bar of 0.3 of the frontal face reads as 0.5 of it (the bench's pose GIF).
     top_rel, bot_rel = (cy - height / 2 - fy) / fhd, (cy + height / 2 - fy) / fhd
-    if not 0.07 * fhd <= height <= 0.6 * fhd or bot_rel < 0.32 or top_rel > 0.45:
+    if not 0.07 * fhd <= height <= 0.6 * fhd or bot_rel < lowest_end or top_rel > 0.45:
         return None
     # Inside: one level (1.5 px in from the edges, where the codec rings).
     xi = np.arange(c1 - c0, dtype=np.float32)
