@@ -414,7 +414,15 @@ class RedactionFinder:
             if m is None or m.kind not in _REDACTED:
                 continue
             if m.kind not in ("mosaic", "solid") and not _softer_than_surround(grey, box):
-                continue  # the whole picture around it is as soft: shake or defocus
+                # The whole picture around it is as soft (shake or defocus), or the
+                # redaction reaches well past the face (an editor's generous box).
+                wide = _redaction_around(grey, face, cfg, max_w)
+                if wide is None:
+                    continue
+                m = measure_region(grey, wide, square_cells=False, face_w=face[2])
+                if m is None or m.kind not in _REDACTED - {"mosaic", "solid"}:
+                    continue
+                box = wide
             if box[2] <= 1.1 * max_w:  # refining can grow a box into the soft picture
                 widths[len(dets)] = float(face[2])
                 dets.append((box, m, True))
@@ -842,6 +850,24 @@ class RedactionFinder:
                                                                           t.frames[0])
             out.append(_finding(len(out), t, self.cfg, dropouts, scans))
         return out
+
+
+_WIDE_SLACK = 0.6
+"""How far past a detected face (a share of its width) a blur may reach and still be taken
+for one redaction when the picture just around the face is as soft as it: an editor's box
+drawn with 40% to spare on each side reaches 0.4-0.5 face widths out."""
+
+
+def _redaction_around(grey: np.ndarray, face: BoxXYWH, cfg: FinderConfig,
+                      max_w: float) -> BoxXYWH | None:
+    """The blurred region around a detected ``face`` when it reaches well past the face, or
+    None. It must end in a sharp picture within ``_WIDE_SLACK`` face widths: a defocused
+    background or a shaken frame has no such edge, so it is still not taken."""
+    wide = refine_box(grey, _grow(face, 0.1, grey.shape), cfg, int(_WIDE_SLACK * face[2]))
+    grown = wide[2] * wide[3] >= 1.5 * face[2] * face[3]
+    if not grown or wide[2] > 1.1 * max_w or not _softer_than_surround(grey, wide):
+        return None
+    return wide
 
 
 def _softer_than_surround(grey: np.ndarray, box: BoxXYWH) -> bool:
