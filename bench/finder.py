@@ -129,6 +129,22 @@ def load_source(path: Path, name: str, max_frames: int = 600, step: int = 3,
     return Source(name, fps, frames, _link_faces(keyed, len(frames)))
 
 
+SOURCE_FILES = {
+    "talking_head": ("talking_head_608x1080.mp4", 3),
+    "pose_female": ("head-pose-face-detection-female.gif", 1),
+    "pose_pair": ("head-pose-face-detection-female-and-male.gif", 1),
+    "kitchen": ("kitchen_fisheye_2560x1920_audio.mp4", 1),
+}
+"""The bench's sources in ../shared/media: the file, and every how many frames CenterFace
+locates the faces (``load_source``'s ``step``)."""
+
+
+def load_sources(names: tuple[str, ...] = tuple(SOURCE_FILES)) -> dict[str, Source]:
+    """The sources called ``names`` (all four by default), decoded and located."""
+    return {n: load_source(MEDIA / SOURCE_FILES[n][0], n, step=SOURCE_FILES[n][1])
+            for n in names}
+
+
 def _iou(a: Box, b: Box) -> float:
     iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
@@ -625,15 +641,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(2026)
     t_start = time.perf_counter()
-    sources = {
-        "talking_head": load_source(MEDIA / "talking_head_608x1080.mp4", "talking_head"),
-        "pose_female": load_source(MEDIA / "head-pose-face-detection-female.gif",
-                                   "pose_female", step=1),
-        "pose_pair": load_source(MEDIA / "head-pose-face-detection-female-and-male.gif",
-                                 "pose_pair", step=1),
-        "kitchen": load_source(MEDIA / "kitchen_fisheye_2560x1920_audio.mp4", "kitchen",
-                               step=1),
-    }
+    sources = load_sources()
     outcomes: list[Outcome] = []
     for spec in specs(sources, args.quick, rng):
         src = sources[spec.source]

@@ -21,11 +21,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from finder import (  # noqa: E402
     EDGE_RECIPES,
-    MEDIA,
     ClipSpec,
     Outcome,
     build_clip,
-    load_source,
+    load_sources,
     match,
 )
 
@@ -38,13 +37,7 @@ SOURCES = (("talking_head", 0.5), ("pose_female", 1.0), ("pose_pair", 1.0))
 
 def main() -> None:
     t0 = time.perf_counter()
-    sources = {
-        "talking_head": load_source(MEDIA / "talking_head_608x1080.mp4", "talking_head"),
-        "pose_female": load_source(MEDIA / "head-pose-face-detection-female.gif",
-                                   "pose_female", step=1),
-        "pose_pair": load_source(MEDIA / "head-pose-face-detection-female-and-male.gif",
-                                 "pose_pair", step=1),
-    }
+    sources = load_sources(tuple(name for name, _ in SOURCES))
     # (pad, type) -> truth tracks, matched, extra, dropout frames, found, false frames
     cells: dict[tuple[float, str], list[int]] = defaultdict(lambda: [0] * 6)
     for seed in SEEDS:
