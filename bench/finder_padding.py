@@ -1,19 +1,28 @@
-"""Redactions drawn with room to spare: the six recipes of bench/finder.py's padding check (one
-per type) on the face box padded 0%, 20%, 40% and 60% on each side, on the talking head at half
-size and both pose GIFs, three random draws of start frame and dropout per cell (216 clips of
-up to 45 frames, H.264 CRF 23, one dropout each). An editor's box is rarely CenterFace's tight
-one: the labelled set pads 12%, and a set built by someone else may pad far more. Per pad and
-type: truth tracks matched (IoU >= 0.3 with the padded region, as in bench/finder.py), extra
-tracks, dropouts found and false dropout frames. About three minutes on 2 cores.
+"""Redactions drawn unlike the labelled set's: the six recipes of bench/finder.py's padding check
+(one per type) on the talking head at half size and both pose GIFs, three random draws of start
+frame and dropout per cell (up to 45 frames, H.264 CRF 23, one dropout each). An editor's box
+is rarely CenterFace's tight one, and its edge is often feathered: the labelled set pads 12%
+and feathers 4 px on some clips, and a set built by someone else may do far more.
 
-    .venv/bin/python bench/finder_padding.py
+- default: the face box padded 0%, 20%, 40% and 60% on each side, hard edges (216 clips);
+- ``--feather``: the mask's edge feathered 0, 8 and 16 px (a Gaussian of that sigma, as
+  ``tasks/obfuscate.py`` draws it), rectangles and ellipses, 12% padding (198 clips).
+
+Per setting and type: truth tracks matched (IoU >= 0.3 with the drawn region, as in
+bench/finder.py), extra tracks, dropouts found and false dropout frames. About three minutes
+on 2 cores.
+
+    .venv/bin/python bench/finder_padding.py [--feather]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,49 +38,68 @@ from finder import (  # noqa: E402
 )
 
 from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames  # noqa: E402
+from veilscan.tasks.obfuscate import Recipe  # noqa: E402
 
 PADS = (0.0, 0.2, 0.4, 0.6)
+FEATHERS = (0.0, 8.0, 16.0)
 SEEDS = (11, 12, 13)
 SOURCES = (("talking_head", 0.5), ("pose_female", 1.0), ("pose_pair", 1.0))
 
 
+def drawn(feather: bool) -> Iterator[tuple[float, float, Recipe]]:
+    """(setting, padding, recipe) per cell: the padding sweep, or the feather sweep (each
+    recipe as a rectangle and, but for the eye bar, an ellipse)."""
+    if not feather:
+        for pad in PADS:
+            for recipe in EDGE_RECIPES:
+                yield pad, pad, recipe
+        return
+    for px in FEATHERS:
+        for recipe in EDGE_RECIPES:
+            for shape in ("rect", "ellipse")[:1 if recipe.method == "eye_bar" else 2]:
+                yield px, 0.12, replace(recipe, feather_px=px, shape=shape)
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--feather", action="store_true", help="sweep feathered edges instead")
+    args = ap.parse_args()
     t0 = time.perf_counter()
     sources = load_sources(tuple(name for name, _ in SOURCES))
-    # (pad, type) -> truth tracks, matched, extra, dropout frames, found, false frames
+    # (setting, type) -> truth tracks, matched, extra, dropout frames, found, false frames
     cells: dict[tuple[float, str], list[int]] = defaultdict(lambda: [0] * 6)
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
-        for pad in PADS:
-            for recipe in EDGE_RECIPES:
-                for name, scale in SOURCES:
-                    src = sources[name]
-                    n = min(45, len(src.frames))
-                    start = int(rng.integers(0, len(src.frames) - n + 1))
-                    spec = ClipSpec(name, start, n, recipe, scale,
-                                    (int(rng.integers(3, n - 3)),), crf=23, pad=pad)
-                    frames, truth, face_w = build_clip(src, spec)
-                    o = Outcome(spec, truth, find_in_frames(enumerate(frames)), face_w, 0.0)
-                    match(o)
-                    found = sum(len(set(spec.dropouts) & set(t.dropout_frames) & set(o.truth[ti]))
-                                for ti, t in o.matched)
-                    drops = sum(len(set(spec.dropouts) & set(tr)) for tr in o.truth)
-                    false = sum(len(set(t.dropout_frames) - set(spec.dropouts))
-                                for t in o.tracks)
-                    row = (len(o.truth), len(o.matched), len(o.tracks) - len(o.matched),
-                           drops, found, false)
-                    cell = cells[(pad, recipe.method)]
-                    for k, v in enumerate(row):
-                        cell[k] += v
-    print(f"{'pad':>4} {'type':14s} {'tracks':>7} {'extra':>5} {'dropouts':>9} {'false':>5}")
-    for pad in PADS:
+        for setting, pad, recipe in drawn(args.feather):
+            for name, scale in SOURCES:
+                src = sources[name]
+                n = min(45, len(src.frames))
+                start = int(rng.integers(0, len(src.frames) - n + 1))
+                spec = ClipSpec(name, start, n, recipe, scale,
+                                (int(rng.integers(3, n - 3)),), crf=23, pad=pad)
+                frames, truth, face_w = build_clip(src, spec)
+                o = Outcome(spec, truth, find_in_frames(enumerate(frames)), face_w, 0.0)
+                match(o)
+                found = sum(len(set(spec.dropouts) & set(t.dropout_frames) & set(o.truth[ti]))
+                            for ti, t in o.matched)
+                drops = sum(len(set(spec.dropouts) & set(tr)) for tr in o.truth)
+                false = sum(len(set(t.dropout_frames) - set(spec.dropouts)) for t in o.tracks)
+                row = (len(o.truth), len(o.matched), len(o.tracks) - len(o.matched),
+                       drops, found, false)
+                cell = cells[(setting, recipe.method)]
+                for k, v in enumerate(row):
+                    cell[k] += v
+    label = "feather" if args.feather else "pad"
+    print(f"{label:>7} {'type':14s} {'tracks':>7} {'extra':>5} {'dropouts':>9} {'false':>5}")
+    for setting in FEATHERS if args.feather else PADS:
+        shown = f"{setting:g} px" if args.feather else f"{setting:.0%}"
         total = [0] * 6
         for recipe in EDGE_RECIPES:
-            c = cells[(pad, recipe.method)]
+            c = cells[(setting, recipe.method)]
             total = [a + b for a, b in zip(total, c, strict=True)]
-            print(f"{pad:4.0%} {recipe.method:14s} {c[1]:>3}/{c[0]:<3} {c[2]:>5} "
+            print(f"{shown:>7} {recipe.method:14s} {c[1]:>3}/{c[0]:<3} {c[2]:>5} "
                   f"{c[4]:>4}/{c[3]:<4} {c[5]:>5}")
-        print(f"{pad:4.0%} {'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>5} "
+        print(f"{shown:>7} {'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>5} "
               f"{total[4]:>4}/{total[3]:<4} {total[5]:>5}")
     print(f"{time.perf_counter() - t0:.0f} s; detector {DETECTOR_VERSION}")
 
