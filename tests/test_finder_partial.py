@@ -15,7 +15,7 @@ from test_finder import make_clip
 from veilscan.footage import h264_roundtrip, textured_backdrop
 from veilscan.tasks.finder import find_in_frames
 from veilscan.tasks.finder.confirm import detect_faces
-from veilscan.tasks.finder.partial import _HIGH_BAR, find_eye_bar
+from veilscan.tasks.finder.partial import _HIGH_BAR, _USUAL_BAR, find_eye_bar
 from veilscan.tasks.finder.partial import _find_eye_bar as look_for_bar
 from veilscan.tasks.obfuscate import Recipe, apply
 
@@ -81,7 +81,7 @@ def test_eye_bar_over_the_brow_is_found(shared_media: Path, subject: int, colour
     rgb = apply(frame, (x - w // 8, top, w + w // 4, h), Recipe("eye_bar", color=colour,
                                                                  band=(0.0, 0.57)))
     grey = _grey(h264_roundtrip([rgb], 26)[0])
-    assert look_for_bar(grey, face, 0.15, 0.32) is None
+    assert look_for_bar(grey, face, *_USUAL_BAR) is None
     assert (top - y) / h > -_HIGH_BAR[0] and (top + tall - y) / h > _HIGH_BAR[1]
     found = find_eye_bar(grey, face)
     assert found is not None

@@ -56,11 +56,13 @@ class EyeBar:
     angle_deg: float
 
 
+_USUAL_BAR = (0.15, 0.32)
+"""(crop reach above the face box, lowest end of the bar) of the first look, both as shares of
+the face box's height: a bar across the eyes of a face CenterFace boxed as a whole."""
 _HIGH_BAR = (0.35, 0.25)
-"""(crop reach above the face box, lowest end of the bar) of the second look, both as shares
-of the face box's height. With the eyes hidden, CenterFace can box only the nose and mouth:
-a bar drawn over the eyes and brow (an editor's box with room to spare) then starts above
-the box and ends at a quarter of it."""
+"""The same for the second look. With the eyes hidden, CenterFace can box only the nose and
+mouth: a bar drawn over the eyes and brow (an editor's box with room to spare) then starts
+above the box and ends at a quarter of it."""
 
 
 def find_eye_bar(grey: np.ndarray, face: BoxXYWH) -> EyeBar | None:
@@ -70,7 +72,7 @@ def find_eye_bar(grey: np.ndarray, face: BoxXYWH) -> EyeBar | None:
 
     A bar set higher on the box (``_HIGH_BAR``) is looked for only where the usual place
     has none, so a bar found there is measured exactly as before."""
-    return _find_eye_bar(grey, face, 0.15, 0.32) or _find_eye_bar(grey, face, *_HIGH_BAR)
+    return _find_eye_bar(grey, face, *_USUAL_BAR) or _find_eye_bar(grey, face, *_HIGH_BAR)
 
 
 def _find_eye_bar(grey: np.ndarray, face: BoxXYWH, reach_up: float,
