@@ -513,16 +513,17 @@ EDGE_RECIPES = (Recipe("gaussian_blur", 5), Recipe("box_blur", 9),
 """Recipes of the edge-dropout and padding checks (one per type)."""
 
 
-def _dropouts_found(spec: ClipSpec, src: Source) -> tuple[int, int, int, int, int]:
+def dropout_figures(spec: ClipSpec, src: Source) -> tuple[int, int, int, int, int, int]:
     """Build ``spec``, run the finder: (truth tracks, matched, extra tracks, dropout frames,
-    dropout frames found in the matched tracks)."""
+    dropout frames found in the matched tracks, false dropout frames in any track)."""
     frames, truth, face_w = build_clip(src, spec)
     o = Outcome(spec, truth, find_in_frames(enumerate(frames)), face_w, 0.0)
     match(o)
     found = sum(len(set(spec.dropouts) & set(t.dropout_frames) & set(o.truth[ti]))
                 for ti, t in o.matched)
     drops = sum(len(set(spec.dropouts) & set(tr)) for tr in o.truth)
-    return len(o.truth), len(o.matched), len(o.tracks) - len(o.matched), drops, found
+    false = sum(len(set(t.dropout_frames) - set(spec.dropouts)) for t in o.tracks)
+    return len(o.truth), len(o.matched), len(o.tracks) - len(o.matched), drops, found, false
 
 
 def edge_check(sources: dict[str, Source]) -> list[str]:
@@ -540,7 +541,7 @@ def edge_check(sources: dict[str, Source]) -> list[str]:
             got = []
             for d in (0, 1, n - 2, n - 1):
                 spec = ClipSpec(name, start, n, recipe, scale, (d,), crf=23)
-                *_, drops, found = _dropouts_found(spec, src)
+                *_, drops, found, _ = dropout_figures(spec, src)
                 total[0] += drops
                 total[1] += found
                 got.append(f"{d}:{'y' if found else '-'}")
@@ -557,7 +558,7 @@ def padding_check(sources: dict[str, Source]) -> list[str]:
     rng = np.random.default_rng(11)
     lines = []
     for pad in (0.0, 0.4):
-        t = [0] * 5
+        t = [0] * 6
         for recipe in EDGE_RECIPES:
             for name, scale in (("talking_head", 0.5), ("pose_female", 1.0),
                                 ("pose_pair", 1.0)):
@@ -566,7 +567,7 @@ def padding_check(sources: dict[str, Source]) -> list[str]:
                 start = int(rng.integers(0, len(src.frames) - n + 1))
                 spec = ClipSpec(name, start, n, recipe, scale, (int(rng.integers(3, n - 3)),),
                                 crf=23, pad=pad)
-                t = [a + b for a, b in zip(t, _dropouts_found(spec, src), strict=True)]
+                t = [a + b for a, b in zip(t, dropout_figures(spec, src), strict=True)]
         lines.append(f"  pad {pad:.0%}: tracks {t[1]}/{t[0]}, extra tracks {t[2]}, dropouts "
                      f"found {t[4]}/{t[3]}")
     return lines

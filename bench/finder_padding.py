@@ -31,13 +31,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from finder import (  # noqa: E402
     EDGE_RECIPES,
     ClipSpec,
-    Outcome,
-    build_clip,
+    dropout_figures,
     load_sources,
-    match,
 )
 
-from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames  # noqa: E402
+from veilscan.tasks.finder import DETECTOR_VERSION  # noqa: E402
 from veilscan.tasks.obfuscate import Recipe  # noqa: E402
 
 PADS = (0.0, 0.2, 0.4, 0.6)
@@ -72,22 +70,12 @@ def main() -> None:
         rng = np.random.default_rng(seed)
         for setting, pad, recipe in drawn(args.feather):
             for name, scale in SOURCES:
-                src = sources[name]
-                n = min(45, len(src.frames))
-                start = int(rng.integers(0, len(src.frames) - n + 1))
+                n = min(45, len(sources[name].frames))
+                start = int(rng.integers(0, len(sources[name].frames) - n + 1))
                 spec = ClipSpec(name, start, n, recipe, scale,
                                 (int(rng.integers(3, n - 3)),), crf=23, pad=pad)
-                frames, truth, face_w = build_clip(src, spec)
-                o = Outcome(spec, truth, find_in_frames(enumerate(frames)), face_w, 0.0)
-                match(o)
-                found = sum(len(set(spec.dropouts) & set(t.dropout_frames) & set(o.truth[ti]))
-                            for ti, t in o.matched)
-                drops = sum(len(set(spec.dropouts) & set(tr)) for tr in o.truth)
-                false = sum(len(set(t.dropout_frames) - set(spec.dropouts)) for t in o.tracks)
-                row = (len(o.truth), len(o.matched), len(o.tracks) - len(o.matched),
-                       drops, found, false)
                 cell = cells[(setting, recipe.method)]
-                for k, v in enumerate(row):
+                for k, v in enumerate(dropout_figures(spec, sources[name])):
                     cell[k] += v
     label = "feather" if args.feather else "pad"
     print(f"{label:>7} {'type':14s} {'tracks':>7} {'extra':>5} {'dropouts':>9} {'false':>5}")
