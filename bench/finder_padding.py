@@ -5,12 +5,15 @@ is rarely CenterFace's tight one, and its edge is often feathered: the labelled 
 and feathers 4 px on some clips, and a set built by someone else may do far more.
 
 - default: the face box padded 0%, 20%, 40% and 60% on each side, hard edges (216 clips);
-- ``--feather``: the mask's edge feathered 0, 8 and 16 px (a Gaussian of that sigma, as
-  ``tasks/obfuscate.py`` draws it), rectangles and ellipses, 12% padding (198 clips).
+- ``--feather``: the mask's edge feathered 0, 4, 8 and 16 px (a Gaussian of that sigma),
+  inside the region (fading to one half at its edge, as ``tasks/obfuscate.py`` draws by
+  default) and, at 8 and 16 px, centred on the edge ("out": a whole-frame mask blurred, as
+  many editors feather), rectangles and ellipses, 12% padding (396 clips). The regions are
+  73-141 px wide: 8 px is 6-11% of their width, 16 px 11-22%.
 
 Per setting and type: truth tracks matched (IoU >= 0.3 with the drawn region, as in
 bench/finder.py), extra tracks, dropouts found and false dropout frames. About three minutes
-on 2 cores.
+on 2 cores (five with ``--feather``).
 
     .venv/bin/python bench/finder_padding.py [--feather]
 """
@@ -39,12 +42,13 @@ from veilscan.tasks.finder import DETECTOR_VERSION  # noqa: E402
 from veilscan.tasks.obfuscate import Recipe  # noqa: E402
 
 PADS = (0.0, 0.2, 0.4, 0.6)
-FEATHERS = (0.0, 8.0, 16.0)
+FEATHERS = ((0.0, False), (4.0, False), (8.0, False), (16.0, False), (8.0, True), (16.0, True))
+"""(sigma px, centred on the edge) of the feather sweep."""
 SEEDS = (11, 12, 13)
 SOURCES = (("talking_head", 0.5), ("pose_female", 1.0), ("pose_pair", 1.0))
 
 
-def drawn(feather: bool) -> Iterator[tuple[float, float, Recipe]]:
+def drawn(feather: bool) -> Iterator[tuple[object, float, Recipe]]:
     """(setting, padding, recipe) per cell: the padding sweep, or the feather sweep (each
     recipe as a rectangle and, but for the eye bar, an ellipse)."""
     if not feather:
@@ -52,10 +56,11 @@ def drawn(feather: bool) -> Iterator[tuple[float, float, Recipe]]:
             for recipe in EDGE_RECIPES:
                 yield pad, pad, recipe
         return
-    for px in FEATHERS:
+    for px, outward in FEATHERS:
         for recipe in EDGE_RECIPES:
             for shape in ("rect", "ellipse")[:1 if recipe.method == "eye_bar" else 2]:
-                yield px, 0.12, replace(recipe, feather_px=px, shape=shape)
+                yield (px, outward), 0.12, replace(recipe, feather_px=px, shape=shape,
+                                                   feather_outward=outward)
 
 
 def main() -> None:
@@ -65,7 +70,7 @@ def main() -> None:
     t0 = time.perf_counter()
     sources = load_sources(tuple(name for name, _ in SOURCES))
     # (setting, type) -> truth tracks, matched, extra, dropout frames, found, false frames
-    cells: dict[tuple[float, str], list[int]] = defaultdict(lambda: [0] * 6)
+    cells: dict[tuple[object, str], list[int]] = defaultdict(lambda: [0] * 6)
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
         for setting, pad, recipe in drawn(args.feather):
@@ -78,16 +83,17 @@ def main() -> None:
                 for k, v in enumerate(dropout_figures(spec, sources[name])):
                     cell[k] += v
     label = "feather" if args.feather else "pad"
-    print(f"{label:>7} {'type':14s} {'tracks':>7} {'extra':>5} {'dropouts':>9} {'false':>5}")
+    print(f"{label:>10} {'type':14s} {'tracks':>7} {'extra':>5} {'dropouts':>9} {'false':>5}")
     for setting in FEATHERS if args.feather else PADS:
-        shown = f"{setting:g} px" if args.feather else f"{setting:.0%}"
+        shown = (f"{setting[0]:g} px{' out' if setting[1] else ''}" if args.feather
+                 else f"{setting:.0%}")
         total = [0] * 6
         for recipe in EDGE_RECIPES:
             c = cells[(setting, recipe.method)]
             total = [a + b for a, b in zip(total, c, strict=True)]
-            print(f"{shown:>7} {recipe.method:14s} {c[1]:>3}/{c[0]:<3} {c[2]:>5} "
+            print(f"{shown:>10} {recipe.method:14s} {c[1]:>3}/{c[0]:<3} {c[2]:>5} "
                   f"{c[4]:>4}/{c[3]:<4} {c[5]:>5}")
-        print(f"{shown:>7} {'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>5} "
+        print(f"{shown:>10} {'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>5} "
               f"{total[4]:>4}/{total[3]:<4} {total[5]:>5}")
     print(f"{time.perf_counter() - t0:.0f} s; detector {DETECTOR_VERSION}")
 

@@ -25,7 +25,11 @@ class Recipe:
     streak length (motion_blur) or the block size (mosaic), in pixels; ignored for solid
     and eye_bar.
     ``grid_origin`` anchors the mosaic grid in frame coordinates (a fixed grid over a moving
-    face is what shift-and-add attacks exploit). ``feather_px`` softens the mask edge.
+    face is what shift-and-add attacks exploit). ``feather_px`` softens the mask edge: inside
+    the region only, fading to about one half at its edge (``feather_outward`` False), or
+    centred on the edge, fading over the picture beyond it as well (True: a whole-frame mask
+    blurred, as many editors feather; the redaction then reaches ``3 * feather_px`` past
+    the region, at ever lower weight).
     ``eye_bar`` is a partial cover: a ``color`` fill over the band ``(top, height)`` of the
     box (fractions of its height) across the box's full width; the default band is
     ``attack.conditions.BANDS["eyes"]`` (0.28 to 0.52), the calibration grid's eye bar.
@@ -35,6 +39,7 @@ class Recipe:
     strength: float = 8.0
     shape: Shape = "rect"
     feather_px: float = 0.0
+    feather_outward: bool = False
     color: tuple[int, int, int] = (0, 0, 0)
     motion_angle_deg: float = 0.0
     grid_origin: tuple[int, int] = (0, 0)
@@ -109,6 +114,8 @@ def apply(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> 
         bar = (x, y + int(round(top * h)), w, max(1, int(round(height * h))))
         return apply(frame, bar, replace(recipe, method="solid"))
     fh, fw = frame.shape[:2]
+    if recipe.feather_outward and recipe.feather_px > 0:
+        return _apply_outward(frame, (x, y, w, h), recipe)
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
     if x1 <= x0 or y1 <= y0:
         return frame.copy()
@@ -139,4 +146,34 @@ def apply(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> 
     out[y0:y1, x0:x1] = np.clip(np.rint(region * (1 - mask) + done * mask), 0, 255).astype(
         frame.dtype
     )
+    return out
+
+
+def _apply_outward(frame: np.ndarray, box: tuple[int, int, int, int],
+                   recipe: Recipe) -> np.ndarray:
+    """``apply`` with the feather centred on the region's edge: the hard-edged region's mask
+    is blurred over the frame, so the redaction fades in over +-3 sigma across the edge."""
+    x, y, w, h = box
+    fh, fw = frame.shape[:2]
+    reach = int(np.ceil(3 * recipe.feather_px))
+    gx0, gy0 = max(0, x - reach), max(0, y - reach)
+    gx1, gy1 = min(fw, x + w + reach), min(fh, y + h + reach)
+    if gx1 <= gx0 or gy1 <= gy0:
+        return frame.copy()
+    hard = replace(recipe, feather_px=0.0, feather_outward=False, shape="rect")
+    done = apply(frame, (gx0, gy0, gx1 - gx0, gy1 - gy0), hard)[gy0:gy1, gx0:gx1]
+    # The mask on a canvas around the whole region (frame edges ignored: a region running
+    # off the frame stays whole up to the edge), blurred, then cut to the frame.
+    canvas = np.zeros((h + 2 * reach, w + 2 * reach), np.float32)
+    canvas[reach:reach + h, reach:reach + w] = region_mask(h, w, recipe.shape)
+    k = int(2 * round(3 * recipe.feather_px) + 1)
+    canvas = cv2.GaussianBlur(canvas, (k, k), recipe.feather_px, borderType=cv2.BORDER_CONSTANT)
+    ox, oy = x - reach, y - reach
+    mask = canvas[gy0 - oy:gy1 - oy, gx0 - ox:gx1 - ox]
+    if frame.ndim == 3:
+        mask = mask[..., None]
+    out = frame.copy()
+    region = out[gy0:gy1, gx0:gx1].astype(np.float32)
+    out[gy0:gy1, gx0:gx1] = np.clip(np.rint(region * (1 - mask) + done * mask), 0, 255).astype(
+        frame.dtype)
     return out
