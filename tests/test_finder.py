@@ -18,6 +18,7 @@ from veilscan.tasks.finder import (
     find_in_frames,
 )
 from veilscan.tasks.finder.confirm import detect_faces
+from veilscan.tasks.finder.measure import measure_region
 from veilscan.tasks.obfuscate import Recipe, apply
 
 _HEAD = data.astronaut()[30:250, 140:320]  # head and shoulders, 180 x 220 px
@@ -178,6 +179,57 @@ def test_solid_fill(color):
     t = _one_track(frames, truth)
     assert t.redaction_type == "solid"
     assert t.strength_px == 0 and t.cells_across_face == 0
+
+
+@pytest.mark.parametrize("outward", [False, True], ids=["inside", "centred"])
+def test_feathered_fill_is_found_with_its_fade(outward):
+    """An 8 px feather leaves no crisp outline (the fill's level fades into the face over
+    about 20 px): the fill is still found, its box reaches over the fade to about where it
+    was drawn, and a dropout is still caught."""
+    recipe = Recipe("solid", color=(20, 20, 20), feather_px=8.0, feather_outward=outward)
+    frames, truth = make_clip(recipe, face_w=100, dropouts=(11,))
+    t = _one_track(frames, truth)
+    assert t.redaction_type == "solid"
+    assert t.dropout_frames == [11]
+
+
+def test_centred_feather_is_half_way_at_the_drawn_edge():
+    f = np.full((80, 120), 200, np.uint8)
+    out = apply(f, (40, 20, 40, 40), Recipe("solid", color=(0, 0, 0), feather_px=5.0,
+                                            feather_outward=True))
+    row = out[40].astype(int)
+    assert row[60] == 0 and row[25] == 200 and row[95] == 200  # core, and beyond 3 sigma
+    assert abs(row[40] - 100) <= 12 and abs(row[79] - 100) <= 12  # the drawn edges
+    assert np.all(np.diff(row[25:60]) <= 0)  # one smooth fade in
+
+
+def _fill_on_wall(feather: float, dark: bool = False) -> tuple[np.ndarray, tuple]:
+    """A dark fill feathered inside its drawn box on the textured wall (grey), and that box;
+    ``dark``: the wall below and right of it is as dark as the fill (a shadow in a corner)."""
+    grey = cv2.cvtColor(_wall(240, 360), cv2.COLOR_RGB2GRAY)
+    if dark:
+        grey[150:, 100:] = 20
+        grey[40:, 200:] = 20
+    box = (130, 60, 80, 100)
+    return apply(grey, box, Recipe("solid", color=(20, 20, 20), feather_px=feather)), box
+
+
+def test_feathered_fill_is_measured_to_its_drawn_edge():
+    grey, drawn = _fill_on_wall(8.0)
+    core = (146, 76, 48, 68)  # where the fill is within a few levels of its colour
+    m = measure_region(grey, core, classify=False)
+    assert m is not None and m.kind == "solid" and m.extent is not None
+    assert _iou(m.extent, drawn) > 0.8, m.extent
+    # A crisp fill keeps its crisp reading (no extent).
+    crisp, _ = _fill_on_wall(0.0)
+    m = measure_region(crisp, drawn, classify=False)
+    assert m is not None and m.kind == "solid" and m.extent is None
+
+
+def test_a_fade_on_two_sides_only_is_no_feathered_fill():
+    grey, _ = _fill_on_wall(8.0, dark=True)
+    m = measure_region(grey, (146, 76, 48, 68), classify=False)
+    assert m is None or m.extent is None
 
 
 @pytest.mark.parametrize(

@@ -147,6 +147,11 @@ def _grow(box: BoxXYWH, frac: float, shape: tuple[int, ...]) -> BoxXYWH:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
+def _fill_and_grid(kinds: set[str]) -> bool:
+    """Do these candidate kinds hold both a flat patch (crisp or faded) and a block grid?"""
+    return "mosaic" in kinds and bool(kinds & {"flat", "faded"})
+
+
 def _merge(cands: list[Candidate]) -> list[tuple[BoxXYWH, set[str]]]:
     """Union overlapping candidates (one redaction can light up several maps)."""
     boxes = [c.box for c in cands]
@@ -160,8 +165,8 @@ def _merge(cands: list[Candidate]) -> list[tuple[BoxXYWH, set[str]]]:
                 iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
                 ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
                 inter = iw * ih
-                if {"flat", "mosaic"} <= kinds[i] | kinds[j] and not (
-                        {"flat", "mosaic"} <= kinds[i] or {"flat", "mosaic"} <= kinds[j]):
+                if _fill_and_grid(kinds[i] | kinds[j]) and not (
+                        _fill_and_grid(kinds[i]) or _fill_and_grid(kinds[j])):
                     continue  # a fill's outline can pass for a grid line: kept apart
                 if iou(a, b) > 0.2 or inter > 0.5 * min(a[2] * a[3], b[2] * b[3]):
                     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
@@ -467,6 +472,8 @@ class RedactionFinder:
                         continue  # that face was detected this frame already
             # Near a followed track, oblong or uneven cells count as a mosaic too.
             m = measure_region(grey, box, classify=False, square_cells=not tracked)
+            if m is not None and m.extent is not None:
+                box = m.extent  # a feathered fill: its core grown over the ramp
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
             on_edge = m is not None and m.kind == "solid" and (
                 box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1
@@ -480,7 +487,9 @@ class RedactionFinder:
             scenery = (settled and not tracked and m is not None and m.kind == "blur"
                        and (not look or face_in_region(pixels.rgb(), box, *_CONFIRM_VIEWS[0],
                                                        cfg.confirm_threshold) is None))
-            if m is None or m.kind not in wanted or on_edge or scenery:
+            # A flat patch with detail only further off counts only as a (feathered) fill.
+            faded_only = kinds == {"faded"} and (m is None or m.kind != "solid")
+            if m is None or m.kind not in wanted or on_edge or scenery or faded_only:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))
@@ -566,12 +575,12 @@ class RedactionFinder:
 
     def _asks_head(self, track: Track) -> bool:
         """Must this fill show a head around it to count (``dark_fill_needs_head``)? A dark
-        one, or a small one (under ``_SMALL_FILL`` of the frame's shorter side: a coaster,
-        a switch, a sign far off)."""
+        one, a small one (under ``_SMALL_FILL`` of the frame's shorter side: a coaster,
+        a switch, a sign far off), or a feathered one (a window's glow fades out too)."""
         if not self.cfg.dark_fill_needs_head or track.fill_level is None:
             return False
         small = track.boxes[-1][2] < _SMALL_FILL * min(self._shape)
-        return track.fill_level < _DARK_FILL or small
+        return track.feathered or track.fill_level < _DARK_FILL or small
 
     def _exposed_edge(self, track: Track, before: bool) -> None:
         """Add the buffered frames just ``before`` a reportable track begins (or just after
@@ -899,6 +908,7 @@ def _seen(track: Track, det: int, box: BoxXYWH, m: RegionMeasure, seen: bool,
     grey level the first time the track reads as one."""
     if m.kind == "solid" and track.fill_level is None:
         track.fill_level = _fill_level(grey, box)
+    track.feathered |= m.extent is not None
     track.detected |= seen
     if det in bars:
         face, coverage = bars[det]
@@ -1004,6 +1014,7 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                 base.context = max(base.context, t.context)
                 if base.fill_level is None:
                     base.fill_level = t.fill_level
+                base.feathered |= t.feathered
                 base.bar_face = base.bar_face or t.bar_face
                 base.seen_until = max(
                     b.last_frame if b.seen_until is None else b.seen_until for b in (base, t))

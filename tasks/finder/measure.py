@@ -50,6 +50,9 @@ class RegionMeasure:
     """log(p box / p Gaussian) from the kernel-shape model for a smooth region (0 where it was
     not read): one frame rarely settles box against Gaussian, a track's frames together do
     (``vote_kernel_type``)."""
+    extent: tuple[int, int, int, int] | None = None
+    """A fill with a feathered edge: its flat core grown over the ramp to where the fill's
+    weight falls to about a half (frame px); None for a crisp fill and anything else."""
 
 
 def _energy(g: np.ndarray, axis: int | None = None, order: int = 1,
@@ -602,11 +605,16 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     if (p90 - p10) < 5.0 and _energy(mid) < 2.0 and float(np.mean(np.abs(g - fill) < 3)) > 0.7:
         # Judged at the box edge (a rectangle) or at the fill's own outline (an oval, or a
         # box that cut into the fill): either reading of an editor's fill will do.
-        contrast, shaped = _fill_outline(grey, box, fill)
-        if not ((contrast >= 0.8 and shaped) or (_fill_contrast(grey, box, fill) >= 0.6
-                                                 and _fill_shaped(grey, box, fill))):
+        contrast, shape = _fill_outline(grey, box, fill)
+        if (contrast >= 0.8 and shape >= 1.0) or (_fill_contrast(grey, box, fill) >= 0.6
+                                            and _fill_shaped(grey, box, fill)):
+            return RegionMeasure("solid", 0.0, 0.0, 0.0)
+        # No crisp outline: a feathered fill fades into the picture on every side alike.
+        # Its core's outline is a level line through the ramp over the face: less regular.
+        extent = feathered_extent(grey, box, fill) if shape >= _FEATHERED_SHAPE else None
+        if extent is None:
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
-        return RegionMeasure("solid", 0.0, 0.0, 0.0)
+        return RegionMeasure("solid", 0.0, 0.0, 0.0, extent=extent)
     bx, by, score = mosaic_grid(g)
     # Square cells; or, where a face was detected, oblong or uneven ones (a face box cut
     # into N x N cells), their width counting, except in a DCT codec's blocky picture,
@@ -837,16 +845,17 @@ def _fill_contrast(grey: np.ndarray, box: tuple[int, int, int, int], fill: float
 
 
 def _fill_outline(grey: np.ndarray, box: tuple[int, int, int, int],
-                  fill: float) -> tuple[float, bool]:
-    """(contrast, shaped) of the fill-coloured region through the middle of ``box``.
+                  fill: float) -> tuple[float, float]:
+    """(contrast, shape) of the fill-coloured region through the middle of ``box``.
 
     The region is the connected patch of the fill colour (within 6 grey levels) that holds
     the box centre, looked for in the box grown by a tenth, so a box that cuts into an oval
     still sees the whole fill. An editor's fill ends in a crisp
     outline: contrast is the share of a 3 px ring just outside the patch that differs from
     the fill by more than 10 levels (a flat wall or a dark shirt fades into similar tones).
-    It is drawn as a box or an oval: shaped is True when the patch fills >= 90 % of its
-    bounding box or overlaps the inscribed ellipse with IoU >= 0.85 (a shadow is ragged).
+    It is drawn as a box or an oval: shape is 1 or more when the patch fills >= 90 % of its
+    bounding box or overlaps the inscribed ellipse with IoU >= 0.85 (a shadow is ragged);
+    below 1, it says how far short of either the patch falls.
     """
     x, y, w, h = box
     fh, fw = grey.shape
@@ -858,20 +867,134 @@ def _fill_outline(grey: np.ndarray, box: tuple[int, int, int, int],
     cy, cx = min(y + h // 2 - y0, patch.shape[0] - 1), min(x + w // 2 - x0, patch.shape[1] - 1)
     lab = labels[cy, cx]
     if lab == 0:
-        return 0.0, False
+        return 0.0, 0.0
     region = (labels == lab).astype(np.uint8)
     ring = (cv2.dilate(region, np.ones((7, 7), np.uint8)) > 0) & (region == 0)
     contrast = float(np.mean(np.abs(patch[ring] - fill) > 10)) if ring.any() else 0.0
     ys, xs = np.nonzero(region)
     bh, bw = int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
     inner = region[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(bool)
-    if float(inner.mean()) >= 0.9:
-        return contrast, True
     ell = np.zeros((bh, bw), np.uint8)
     cv2.ellipse(ell, (bw // 2, bh // 2), (max(1, bw // 2), max(1, bh // 2)), 0, 0, 360, 1, -1)
     ell_b = ell.astype(bool)
     overlap = float(np.sum(inner & ell_b)) / max(1.0, float(np.sum(inner | ell_b)))
-    return contrast, overlap >= 0.85
+    return contrast, max(float(inner.mean()) / 0.9, overlap / 0.85)
+
+
+_FEATHERED_SHAPE = 0.75
+"""The least ``_fill_outline`` shape of a feathered fill's core (1: a crisp fill's)."""
+_RAMP_STEP = 4.0
+"""Grey levels a feathered fill's ramp may fall back by from one pixel to the next (codec
+noise): beyond that, the profile is picture, not a fade."""
+_RAMP_TOP = 20.0
+"""Grey levels past the fill colour a side must reach for the fill to end there."""
+_MIN_FADE = 6
+"""Fewest px a feathered fill's fades reach past its flat core (their median): a narrower
+fade is a soft edge of some dark object, or a crisp fill that failed the crisp tests (a
+4 px feather passes those)."""
+
+
+def fade_half_way(prof: np.ndarray) -> int | None:
+    """Where a fill's fade ends, in px along ``prof`` (the mean difference from the fill's
+    colour, walking out from its flat core), or None if it never fades into the picture.
+
+    The fade runs from the core while the difference does not fall back (beyond codec
+    noise). Its top is where, past ``_RAMP_TOP``, it stops rising: the picture's own level
+    (a feather cut off at the drawn box stops at once, past its step). It ends half way up:
+    the mask's half level, about where the region was drawn.
+    """
+    falls = np.flatnonzero(np.diff(prof) < -_RAMP_STEP)
+    fade = prof[:falls[0] + 1] if falls.size else prof
+    clear = np.flatnonzero(fade >= _RAMP_TOP)
+    if clear.size == 0:
+        return None
+    ahead = (np.append(fade[3:], [fade[-1]] * 3)[:fade.size] - fade) / 3.0
+    stalls = np.flatnonzero(ahead[clear[0]:] < 1.0)
+    top = float(fade[clear[0] + stalls[0]] if stalls.size else fade[-1])
+    return int(np.argmax(fade >= 0.5 * top))
+
+
+def _drawn_edge(diff: np.ndarray, end: int) -> bool:
+    """Does a fade trace an editor's edge along one side? ``diff``: difference from the fill
+    colour, one row per position along the side's middle half, px outward from the core;
+    ``end``: where the side's mean fade is half way up.
+
+    Each row's fade reaches a quarter of that row's top near the edge (the same mask weight
+    whatever the picture behind it) at some distance; along an editor's edge those distances
+    lie on a line about square to the side (a rectangle; the picture behind tilts it by a
+    few px) or an even bow (an oval), within 2 px for 7 rows in 10 (fitted to the rows
+    within 2 px of the median distance, then to those near that fit). Hair or a shadow
+    wanders or slants.
+    """
+    top = diff[:, :2 * end + 3].max(axis=1)
+    rows = np.flatnonzero(top >= _RAMP_TOP)
+    if rows.size < max(6, 0.5 * diff.shape[0]):
+        return False
+    crossing = np.argmax(diff[rows] >= 0.25 * top[rows, None], axis=1).astype(np.float64)
+    t = np.linspace(-1.0, 1.0, diff.shape[0])[rows]
+    near = np.abs(crossing - np.median(crossing)) <= 2.0
+    for _ in range(2):
+        if near.sum() < max(6, 0.5 * rows.size):
+            return False
+        fit = np.polyfit(t[near], crossing[near], 2)
+        near = np.abs(crossing - np.polyval(fit, t)) <= 2.0
+    return bool(abs(fit[1]) <= max(3.0, 0.25 * end) and float(np.mean(near)) >= 0.7)
+
+
+def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
+                     fill: float) -> tuple[int, int, int, int] | None:
+    """The extent of a fill with a feathered edge whose flat core ``box`` holds, or None.
+
+    An editor's feather blends the fill into the picture over the same width on every side:
+    walking out from the core along each side's middle half, the mean difference from the
+    fill colour rises steadily to the picture's level (``fade_half_way``); the fades must
+    agree in width, and on two sides or more trace a drawn edge (``_drawn_edge``). A dark
+    shirt, hair or a shadow fades on some sides only, or unevenly, or not at all, and its
+    outline wanders. One side may show no fade (what lies beyond it is the fill's colour: a
+    dark collar under a dark fill) or a fade of another width (it runs on into the
+    picture's own shading), as a crisp fill may lack contrast on one side
+    (``_fill_contrast``).
+    """
+    x, y, w, h = box
+    fh, fw = grey.shape
+    reach = int(min(40, max(12, min(w, h))))
+    ends: list[int | None] = []
+    drawn = 0  # sides whose fade crosses its half level at one distance along their length
+    for side in range(4):  # left, right, top, bottom
+        horizontal = side < 2
+        lo, hi = (y + h // 4, y + h - h // 4) if horizontal else (x + w // 4, x + w - w // 4)
+        if side == 0:
+            strip = grey[lo:hi, max(0, x - reach):x][:, ::-1]
+        elif side == 1:
+            strip = grey[lo:hi, x + w:min(fw, x + w + reach)]
+        elif side == 2:
+            strip = grey[max(0, y - reach):y, lo:hi][::-1, :].T
+        else:
+            strip = grey[y + h:min(fh, y + h + reach), lo:hi].T
+        if strip.shape[1] < reach or strip.shape[0] == 0:
+            return None  # runs off the frame: a letterbox bar or a corner, not a face's fill
+        diff = np.abs(strip.astype(np.float32) - fill)
+        end = fade_half_way(diff.mean(axis=0))
+        ends.append(end)  # None: no fade; the picture there is as dark (or light) as the fill
+        if end is not None:
+            drawn += _drawn_edge(diff, end)
+    if drawn < 2:
+        return None  # hair, a shadow: its outline wanders
+
+    def agree(widths: list[int]) -> bool:
+        return max(widths) - min(widths) <= max(4, 0.5 * max(widths))
+
+    seen = [e for e in ends if e is not None]
+    if len(seen) == 4 and not agree(seen):
+        # One side may run on into the picture's own shading (dark hair beside a dark fill).
+        odd = max(range(4), key=lambda i: abs(seen[i] - float(np.median(seen))))
+        ends[odd] = None
+        seen = [e for e in ends if e is not None]
+    if len(seen) < 3 or not agree(seen) or float(np.median(seen)) < _MIN_FADE:
+        return None
+    # A side with no fade of its own is taken as wide as the others.
+    left, right, top_, bottom = (int(np.median(seen)) if e is None else e for e in ends)
+    return (x - left, y - top_, w + left + right, h + top_ + bottom)
 
 
 def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> bool:

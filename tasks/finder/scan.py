@@ -29,7 +29,8 @@ class Candidate:
     w: int
     h: int
     kind: str
-    """``blur`` (smooth with structure), ``mosaic`` (block grid) or ``flat`` (solid fill)."""
+    """``blur`` (smooth with structure), ``mosaic`` (block grid), ``flat`` (solid fill) or
+    ``faded`` (a flat patch with picture detail only further off: a feathered fill, if any)."""
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -176,6 +177,23 @@ def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: n
     # Surround: sharp picture detail next to the region on at least two of its four sides
     # (a face redaction sits in a sharp scene; a defocused background does not).
     r = max(1, int(round(max(cw, ch) * 0.4)))
+    # Flat fills are judged by their crisp outline instead (measure.py), and a block grid by
+    # its own lines: neither needs much picture around it (a face against a plain wall
+    # shows texture on one side only, its shoulders).
+    need = 1 if kind in ("flat", "mosaic") else 2
+    if _textured_sides(sharp_c, (cx, cy, cw, ch), r) < need:
+        # A feathered fill's fade leaves no detail close around its flat core: detail
+        # twice as far off makes it a candidate of its own kind, for a fill only.
+        if kind != "flat" or _textured_sides(sharp_c, (cx, cy, cw, ch), 2 * r) < need:
+            return None
+        kind = "faded"
+    return Candidate(int(round(x)), int(round(y)), int(round(w)), int(round(h)), kind)
+
+
+def _textured_sides(sharp_c: np.ndarray, cells: tuple[int, int, int, int], r: int) -> int:
+    """How many sides of the region (``cells``: x, y, w, h in scan cells) have sharp picture
+    detail in a band ``r`` cells deep next to it (a quarter of the band's cells or more)."""
+    cx, cy, cw, ch = cells
     gh, gw = sharp_c.shape
     sides = [
         sharp_c[max(0, cy - r):cy, cx:cx + cw],
@@ -183,13 +201,7 @@ def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: n
         sharp_c[cy:cy + ch, max(0, cx - r):cx],
         sharp_c[cy:cy + ch, cx + cw:min(gw, cx + cw + r)],
     ]
-    textured = sum(1 for sd in sides if sd.size and float(np.mean(sd > 0.1)) >= 0.25)
-    # Flat fills are judged by their crisp outline instead (measure.py), and a block grid by
-    # its own lines: neither needs much picture around it (a face against a plain wall
-    # shows texture on one side only, its shoulders).
-    if textured < (1 if kind in ("flat", "mosaic") else 2):
-        return None
-    return Candidate(int(round(x)), int(round(y)), int(round(w)), int(round(h)), kind)
+    return sum(1 for sd in sides if sd.size and float(np.mean(sd > 0.1)) >= 0.25)
 
 
 def refine_box(grey: np.ndarray, box: tuple[int, int, int, int], cfg: FinderConfig,

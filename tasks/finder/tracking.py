@@ -50,6 +50,8 @@ class Track:
     """For a solid fill: the best CenterFace score for a head around it (0: none seen)."""
     fill_level: float | None = None
     """For a solid fill: the median grey level (0-255) of its middle where first seen."""
+    feathered: bool = False
+    """For a solid fill: seen with a feathered edge (``RegionMeasure.extent``)."""
     bar_face: BoxXYWH | None = None
     """For an eye bar (a partial cover): the face box it was last found on."""
     coverages: list[float] = field(default_factory=list)
