@@ -118,6 +118,26 @@ def test_tilted_feathered_bar_found(shared_media: Path) -> None:
     assert found.coverage == pytest.approx(0.2, abs=0.06)
 
 
+@pytest.mark.parametrize("outward", [False, True], ids=["inside", "centred"])
+def test_feathered_bar_found_with_its_fade(shared_media: Path, outward: bool) -> None:
+    """A feather 6% of the face wide leaves the bar one level only along a thin core: the
+    bar is still found, and its box reaches over the fade to about the drawn band."""
+    found, drawn = [], []
+    for subject in (1, 5, 23, 40):
+        frame, face = _orl_frame(shared_media, subject, 1)
+        band = (0.25, 0.28)
+        recipe = Recipe("eye_bar", color=(0, 0, 0), band=band, feather_px=0.06 * face[2],
+                        feather_outward=outward)
+        grey = _grey(h264_roundtrip([apply(frame, face, recipe)], 26)[0])
+        found.append(find_eye_bar(grey, face))
+        drawn.append((face, face[1] + band[0] * face[3], face[1] + sum(band) * face[3]))
+    for bar, (face, top, bottom) in zip(found, drawn, strict=True):
+        assert bar is not None
+        _, y, _, h = bar.box
+        assert abs(y - top) <= 0.05 * face[3] and abs(y + h - bottom) <= 0.05 * face[3]
+        assert bar.coverage == pytest.approx(0.28, abs=0.06)
+
+
 def test_clear_faces_with_glasses_give_none(shared_media: Path) -> None:
     frames, faces = [], []
     for subject in GLASSES:

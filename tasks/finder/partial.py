@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from veilscan.tasks.finder.measure import fade_half_way
+
 BoxXYWH = tuple[int, int, int, int]
 
 WORK_PX = 64
@@ -36,6 +38,13 @@ _MIN_STEP = 14.0
 """Smallest grey-level step from the bar to the face just above or below it."""
 
 _MAX_TILT_DEG = 12.0
+
+_FADE_MIN = 2
+"""Fewest working px a bar must fade over on both sides to count as feathered (a hard edge
+fades over 0-1: codec ringing)."""
+_FADE_REACH = 16
+"""Most working px a feathered bar's fade is followed out from its flat core (a 16 px
+feather on the 64 px working face: beyond that, no flat core is left to find)."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +112,9 @@ def _find_eye_bar(grey: np.ndarray, face: BoxXYWH, reach_up: float,
     for level in _levels(crop[by0:by1, wx0:wx1], fhd):
         bar = _bar_at(crop, level, (fx, fy, fwd, fhd), (by0, by1), lowest_end)
         if bar is not None:
-            rect, spread = bar
-            found = _report(crop, rect, level, spread, (x0, y0, sx, sy), (fx, fy, fwd, fhd))
+            rect, spread, fade = bar
+            found = _report(crop, rect, level, spread, (x0, y0, sx, sy), (fx, fy, fwd, fhd),
+                            fade)
             if found is not None:
                 return found
     return None
@@ -137,9 +147,11 @@ Rect = tuple[tuple[float, float], tuple[float, float], float]
 
 
 def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, float],
-            band: tuple[int, int], lowest_end: float) -> tuple[Rect, float] | None:
+            band: tuple[int, int], lowest_end: float
+            ) -> tuple[Rect, float, tuple[int, int]] | None:
     """The bar of grey ``level`` across the middle of the face, as a rotated rect in crop
-    px ``((cx, cy), (length, height), angle_deg)`` and its spread, or None.
+    px ``((cx, cy), (length, height), angle_deg)``, its spread and how far a feathered bar's
+    fade reaches past the rect above and below it (0, 0 for a hard-edged bar), or None.
 
     Each column of the face's middle half must hold one run of that level through the
     eye line, whose top and bottom ends lie on two parallel straight lines (an editor's
@@ -200,8 +212,12 @@ def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, flo
         return None
     p10, p90 = np.percentile(vals, (10, 90))
     spread = float(p90 - p10)
-    if spread > _MAX_SPREAD:
-        return None
+    feathered = spread > _MAX_SPREAD
+    if feathered:
+        # A feathered bar fades in across its height but is still one level along it.
+        spread = _spread_along(sub, inner)
+        if spread > _MAX_SPREAD:
+            return None
     # Straight edges with a step: just above and below the bar the face differs sharply.
     ci = np.arange(c1 - c0)
     above = np.clip(np.rint(np.polyval(pt, xi) - 2.5), 0, ch - 1).astype(int)
@@ -209,7 +225,36 @@ def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, flo
     for edge in (above, below):
         if np.mean(np.abs(sub[edge, ci] - level) >= _MIN_STEP) < 0.6:
             return None
-    return ((c0 + mid_x, cy), (float(c1 - c0), float(height)), ang), spread
+    # The fitted edges hold a feathered bar's flat core: the bar reaches over its fade (a
+    # hard edge steps to the face at once: no fade).
+    fade = (_fade_out(sub, pt, level, -1), _fade_out(sub, pb, level, 1))
+    return ((c0 + mid_x, cy), (float(c1 - c0), float(height)), ang), spread, fade
+
+
+def _fade_out(sub: np.ndarray, line: np.ndarray, level: float, step: int) -> int:
+    """Rows from a feathered bar's fitted edge ``line`` (top: ``step`` -1; bottom, one past
+    the run: +1) out to the fade's half level (``measure.fade_half_way``), 0 if none."""
+    ch, n = sub.shape
+    xi = np.arange(n, dtype=np.float32)
+    edge = np.polyval(line, xi) - (1 if step < 0 else 0)
+    prof = []
+    for d in range(_FADE_REACH):
+        rows = np.rint(edge + step * d).astype(int)
+        if rows.min() < 0 or rows.max() >= ch:
+            break
+        prof.append(float(np.median(np.abs(sub[rows, np.arange(n)] - level))))
+    end = fade_half_way(np.asarray(prof, np.float32)) if len(prof) > 1 else None
+    return end or 0
+
+
+def _spread_along(sub: np.ndarray, inner: np.ndarray) -> float:
+    """p90 - p10 of the bar's grey levels less each row's median: the spread along the bar,
+    which an edge feathered across it leaves as small as a hard edge does (a bar's rows run
+    along it; the tilt allowed moves a row across it by a few working pixels at most)."""
+    rows = np.flatnonzero(inner.any(axis=1))
+    dev = np.concatenate([sub[r, inner[r]] - np.median(sub[r, inner[r]]) for r in rows])
+    p10, p90 = np.percentile(dev, (10, 90))
+    return float(p90 - p10)
 
 
 def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, float]:
@@ -230,14 +275,16 @@ def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _report(crop: np.ndarray, rect: Rect,
             level: float, spread: float, to_frame: tuple[int, int, float, float],
-            face: tuple[float, float, float, float]) -> EyeBar | None:
-    """Extend the bar along its axis to where its level ends (it may run past the face),
-    then express it in frame px with its coverage of the face box."""
+            face: tuple[float, float, float, float],
+            fade: tuple[int, int] = (0, 0)) -> EyeBar | None:
+    """Extend the bar along its axis to where its level ends (it may run past the face) and
+    across it over a feather's ``fade`` (above, below), then express it in frame px with its
+    coverage of the face box."""
     (cx, cy), (rw, rh), ang = rect
     ch, cw = crop.shape[:2]
     a = np.deg2rad(ang)
     ux, uy = np.cos(a), np.sin(a)
-    reach = []
+    reach, beyond = [], []
     for sign in (-1.0, 1.0):
         t = np.arange(0.0, 2.0 * cw)
         px = np.rint(cx + sign * t * ux).astype(int)
@@ -252,13 +299,21 @@ def _report(crop: np.ndarray, rect: Rect,
         off = np.abs(vals - level) > _LEVEL_TOL
         end = int(np.argmax(off)) if off.any() else len(t)
         reach.append(float(t[end - 1]) + 0.5 if end > 0 else 0.0)
+        # A feathered bar (one that fades over 2 px or more on both sides) fades out past
+        # its ends as across it; a hard bar's end may meet a backdrop of about its level.
+        tail = np.abs(vals[max(0, end - 1):] - level)
+        beyond.append((fade_half_way(tail) or 0) if min(fade) >= _FADE_MIN and tail.size > 1
+                      else 0)
+    fx, fy, fwd, fhd = face
+    if reach[0] + reach[1] < 0.55 * fwd:
+        return None  # a patch, not a bar across both eyes
+    reach = [r + b for r, b in zip(reach, beyond, strict=True)]
     mid = (reach[1] - reach[0]) / 2
     length = reach[0] + reach[1]
-    fx, fy, fwd, fhd = face
-    if length < 0.55 * fwd:
-        return None  # a patch, not a bar across both eyes
-    centre = (cx + mid * ux, cy + mid * uy)
-    corners = cv2.boxPoints((centre, (length, rh), ang))
+    up, down = fade
+    shift = (down - up) / 2  # along the normal (-uy, ux), downwards
+    centre = (cx + mid * ux - shift * uy, cy + mid * uy + shift * ux)
+    corners = cv2.boxPoints((centre, (length, rh + up + down), ang))
     # Coverage: share of the face box's pixels under the bar (working scale).
     fmask = np.zeros((max(1, int(round(fhd))), max(1, int(round(fwd)))), np.uint8)
     local = np.round((corners - np.float32([fx, fy])) * 4).astype(np.int32)
