@@ -399,8 +399,10 @@ class RedactionFinder:
             bar = find_eye_bar(grey, face)
             coarse = _grow(face, 0.1, grey.shape)
             m0 = measure_region(grey, coarse, classify=False, square_cells=False)
-            # A mosaic's rows of blocks can pass for a bar; a face under one is no eye bar.
-            if bar is not None and (m0 is None or m0.kind != "mosaic"):
+            # A mosaic's rows of blocks can pass for a bar, and a blurred face's dark eye band
+            # for a feathered one; a face under either is no eye bar.
+            if bar is not None and (m0 is None or m0.kind not in (
+                    ("mosaic", "blur") if bar.feathered else ("mosaic",))):
                 bars[len(dets)] = (face, bar.coverage)
                 dets.append((bar.box, _BAR, True))
                 self._clear_faces.append(face)

@@ -55,7 +55,9 @@ class EyeBar:
     past the face, so it may be wider than the face box). ``coverage``: share of the face
     box's area that the bar covers, in [0, 1]. ``spread``: p90 - p10 of the grey levels
     inside the bar (working scale), near 0 for a fill. ``level``: the bar's grey level.
-    ``angle_deg``: the bar's tilt (positive: clockwise in image coordinates).
+    ``angle_deg``: the bar's tilt (positive: clockwise in image coordinates). ``feathered``:
+    its level fades across it, so it was judged one colour along its length only (a blurred
+    face's dark eye band can pass that test too: see the finder).
     """
 
     box: BoxXYWH
@@ -63,6 +65,7 @@ class EyeBar:
     spread: float
     level: float
     angle_deg: float
+    feathered: bool = False
 
 
 _USUAL_BAR = (0.15, 0.32)
@@ -112,9 +115,9 @@ def _find_eye_bar(grey: np.ndarray, face: BoxXYWH, reach_up: float,
     for level in _levels(crop[by0:by1, wx0:wx1], fhd):
         bar = _bar_at(crop, level, (fx, fy, fwd, fhd), (by0, by1), lowest_end)
         if bar is not None:
-            rect, spread, fade = bar
+            rect, spread, fade, feathered = bar
             found = _report(crop, rect, level, spread, (x0, y0, sx, sy), (fx, fy, fwd, fhd),
-                            fade)
+                            fade, feathered)
             if found is not None:
                 return found
     return None
@@ -148,10 +151,11 @@ Rect = tuple[tuple[float, float], tuple[float, float], float]
 
 def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, float],
             band: tuple[int, int], lowest_end: float
-            ) -> tuple[Rect, float, tuple[int, int]] | None:
+            ) -> tuple[Rect, float, tuple[int, int], bool] | None:
     """The bar of grey ``level`` across the middle of the face, as a rotated rect in crop
-    px ``((cx, cy), (length, height), angle_deg)``, its spread and how far a feathered bar's
-    fade reaches past the rect above and below it (0, 0 for a hard-edged bar), or None.
+    px ``((cx, cy), (length, height), angle_deg)``, its spread, how far a feathered bar's
+    fade reaches past the rect above and below it (0, 0 for a hard-edged bar) and whether it
+    was judged one colour along its length only (``EyeBar.feathered``), or None.
 
     Each column of the face's middle half must hold one run of that level through the
     eye line, whose top and bottom ends lie on two parallel straight lines (an editor's
@@ -228,7 +232,7 @@ def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, flo
     # The fitted edges hold a feathered bar's flat core: the bar reaches over its fade (a
     # hard edge steps to the face at once: no fade).
     fade = (_fade_out(sub, pt, level, -1), _fade_out(sub, pb, level, 1))
-    return ((c0 + mid_x, cy), (float(c1 - c0), float(height)), ang), spread, fade
+    return ((c0 + mid_x, cy), (float(c1 - c0), float(height)), ang), spread, fade, feathered
 
 
 def _fade_out(sub: np.ndarray, line: np.ndarray, level: float, step: int) -> int:
@@ -276,7 +280,7 @@ def _robust_line(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, float]:
 def _report(crop: np.ndarray, rect: Rect,
             level: float, spread: float, to_frame: tuple[int, int, float, float],
             face: tuple[float, float, float, float],
-            fade: tuple[int, int] = (0, 0)) -> EyeBar | None:
+            fade: tuple[int, int] = (0, 0), feathered: bool = False) -> EyeBar | None:
     """Extend the bar along its axis to where its level ends (it may run past the face) and
     across it over a feather's ``fade`` (above, below), then express it in frame px with its
     coverage of the face box."""
@@ -324,4 +328,5 @@ def _report(crop: np.ndarray, rect: Rect,
     bx0, by0 = int(np.floor(xs.min())), int(np.floor(ys.min()))
     bx1, by1 = int(np.ceil(xs.max())), int(np.ceil(ys.max()))
     return EyeBar(box=(bx0, by0, bx1 - bx0, by1 - by0), coverage=coverage,
-                  spread=round(spread, 2), level=round(level, 1), angle_deg=round(ang, 1))
+                  spread=round(spread, 2), level=round(level, 1), angle_deg=round(ang, 1),
+                  feathered=feathered)
