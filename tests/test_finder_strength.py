@@ -60,3 +60,16 @@ def test_a_blurred_face_beside_a_soft_curtain_keeps_its_own_box(shared_media: Pa
     assert len(tracks) == 1, [(t.first_frame, t.last_frame) for t in tracks]
     assert tracks[0].dropout_frames == [20, 41]
     assert np.median([b[3] for b in tracks[0].boxes]) < 1.3 * face[2]
+
+
+def test_a_dark_sleeve_beside_a_bright_flag_is_no_feathered_fill(shared_media: Path):
+    """A flat patch of the portrait's dark sleeve fades into the flag on three sides, one of
+    them at a hard edge: no fill was drawn there, so no solid track (finder-0.18 made one
+    for the frames 40-59 of this pan until the sides that count had to trace drawn edges)."""
+    from veilscan.tasks.finder import find_in_frames
+
+    img = cv2.cvtColor(cv2.imread(str(shared_media / "portrait_ladder" / "obama-720p.jpg")),
+                       cv2.COLOR_BGR2RGB)
+    face = tuple(int(v) for v in detect_faces(img, 0.5)[0][:4])
+    tracks = find_in_frames(_pan(img, face, Recipe("motion_blur", 15, motion_angle_deg=30)))
+    assert [t.redaction_type for t in tracks] == ["motion_blur"]

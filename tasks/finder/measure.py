@@ -959,7 +959,7 @@ def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
     fh, fw = grey.shape
     reach = int(min(40, max(12, min(w, h))))
     ends: list[int | None] = []
-    drawn = 0  # sides whose fade crosses its half level at one distance along their length
+    drawn: list[bool] = []  # per side: does its fade trace a drawn edge (``_drawn_edge``)?
     for side in range(4):  # left, right, top, bottom
         horizontal = side < 2
         lo, hi = (y + h // 4, y + h - h // 4) if horizontal else (x + w // 4, x + w - w // 4)
@@ -976,10 +976,7 @@ def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
         diff = np.abs(strip.astype(np.float32) - fill)
         end = fade_half_way(diff.mean(axis=0))
         ends.append(end)  # None: no fade; the picture there is as dark (or light) as the fill
-        if end is not None:
-            drawn += _drawn_edge(diff, end)
-    if drawn < 2:
-        return None  # hair, a shadow: its outline wanders
+        drawn.append(end is not None and _drawn_edge(diff, end))
 
     def agree(widths: list[int]) -> bool:
         return max(widths) - min(widths) <= max(4, 0.5 * max(widths))
@@ -992,6 +989,8 @@ def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
         seen = [e for e in ends if e is not None]
     if len(seen) < 3 or not agree(seen) or float(np.median(seen)) < _MIN_FADE:
         return None
+    if sum(d for d, e in zip(drawn, ends, strict=True) if e is not None) < 2:
+        return None  # hair, a shadow, a sleeve: its outline wanders
     # A side with no fade of its own is taken as wide as the others.
     left, right, top_, bottom = (int(np.median(seen)) if e is None else e for e in ends)
     return (x - left, y - top_, w + left + right, h + top_ + bottom)
