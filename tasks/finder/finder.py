@@ -473,7 +473,8 @@ class RedactionFinder:
                     if any(iou(box, d[0]) > 0.3 for d in dets):
                         continue  # that face was detected this frame already
             # Near a followed track, oblong or uneven cells count as a mosaic too.
-            m = measure_region(grey, box, classify=False, square_cells=not tracked)
+            m = measure_region(grey, box, classify=False, square_cells=not tracked,
+                               fill_only=kinds == {"faded"})
             if m is not None and m.extent is not None:
                 box = m.extent  # a feathered fill: its core grown over the ramp
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
@@ -483,14 +484,15 @@ class RedactionFinder:
             # Smooth regions are CenterFace's to find: a soft patch from the grid or flat map
             # is defocused background, unless the scan itself looks for blurs.
             wanted = _REDACTED if "blur" in cfg.scan_kinds else {"mosaic", "solid"}
+            # A flat patch with detail only further off counts only as a (feathered) fill.
+            faded_only = kinds == {"faded"} and (m is None or m.kind != "solid")
             # Settled, a new soft patch is followed only if CenterFace sees a face in it at
             # once (most are scenery, each tried on up to six frames: the settled rate's
             # saving would go to them). A face found starts its track and ends the settling.
-            scenery = (settled and not tracked and m is not None and m.kind == "blur"
+            scenery = (settled and not tracked and not faded_only and m is not None
+                       and m.kind == "blur"
                        and (not look or face_in_region(pixels.rgb(), box, *_CONFIRM_VIEWS[0],
                                                        cfg.confirm_threshold) is None))
-            # A flat patch with detail only further off counts only as a (feathered) fill.
-            faded_only = kinds == {"faded"} and (m is None or m.kind != "solid")
             if m is None or m.kind not in wanted or on_edge or scenery or faded_only:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue

@@ -584,7 +584,7 @@ def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
 
 def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
                    classify: bool = True, square_cells: bool = True,
-                   face_w: float | None = None) -> RegionMeasure | None:
+                   face_w: float | None = None, fill_only: bool = False) -> RegionMeasure | None:
     """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
 
     With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
@@ -592,7 +592,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     (a region the face detector found) also takes a block grid of oblong cells as a mosaic:
     a pixelation that cuts a face box into N x N cells makes them. ``face_w`` is CenterFace's
     width of the face in the region (frame px), if known: a blur's strength is read against
-    the face's scale (see ``_REF_FACE``), not the box's.
+    the face's scale (see ``_REF_FACE``), not the box's. ``fill_only``: only a fill is of
+    interest (None for anything else, without the costlier tests).
     """
     w = box[2]
     g = _inset_crop(grey, box)
@@ -615,6 +616,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         if extent is None:
             return None  # a flat patch that blends into its surroundings: wall, sky, cloth
         return RegionMeasure("solid", 0.0, 0.0, 0.0, extent=extent)
+    if fill_only:
+        return None
     bx, by, score = mosaic_grid(g)
     # Square cells; or, where a face was detected, oblong or uneven ones (a face box cut
     # into N x N cells), their width counting, except in a DCT codec's blocky picture,
@@ -951,9 +954,8 @@ def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
     agree in width, and on two sides or more trace a drawn edge (``_drawn_edge``). A dark
     shirt, hair or a shadow fades on some sides only, or unevenly, or not at all, and its
     outline wanders. One side may show no fade (what lies beyond it is the fill's colour: a
-    dark collar under a dark fill) or a fade of another width (it runs on into the
-    picture's own shading), as a crisp fill may lack contrast on one side
-    (``_fill_contrast``).
+    dark collar under a dark fill) or a wider fade (it runs on into the picture's own
+    shading), as a crisp fill may lack contrast on one side (``_fill_contrast``).
     """
     x, y, w, h = box
     fh, fw = grey.shape
@@ -983,10 +985,13 @@ def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
 
     seen = [e for e in ends if e is not None]
     if len(seen) == 4 and not agree(seen):
-        # One side may run on into the picture's own shading (dark hair beside a dark fill).
-        odd = max(range(4), key=lambda i: abs(seen[i] - float(np.median(seen))))
-        ends[odd] = None
-        seen = [e for e in ends if e is not None]
+        # One side may fade wider, running on into the picture's own shading (dark hair
+        # beside a dark fill); one that ends sooner is some object's own edge (a switch
+        # plate, a sleeve), which no feather of the others' width leaves.
+        odd = max(range(4), key=lambda i: seen[i])
+        if seen[odd] > float(np.median(seen)):
+            ends[odd] = None
+            seen = [e for e in ends if e is not None]
     if len(seen) < 3 or not agree(seen) or float(np.median(seen)) < _MIN_FADE:
         return None
     if sum(d for d, e in zip(drawn, ends, strict=True) if e is not None) < 2:
