@@ -226,6 +226,19 @@ def test_feathered_fill_is_measured_to_its_drawn_edge():
     assert m is not None and m.kind == "solid" and m.extent is None
 
 
+def test_a_patch_with_one_crisp_side_is_no_feathered_fill():
+    """A flat patch that fades into the wall on three sides but ends at a crisp edge on the
+    fourth is some object (a switch plate, a sleeve): no feather is narrower on one side."""
+    wall = cv2.cvtColor(_wall(240, 360), cv2.COLOR_RGB2GRAY)
+    x, y, w, h = 130, 60, 80, 100
+    grey = apply(wall, (x, y, w, h), Recipe("solid", color=(20, 20, 20), feather_px=6.0,
+                                            feather_outward=True))
+    grey[:, :x] = wall[:, :x]  # the left side steps from the wall to the fill at once
+    grey[y:y + h, x:x + 20] = 20
+    m = measure_region(grey, (x, y + 16, w - 16, h - 32), classify=False)
+    assert m is None or m.extent is None
+
+
 def test_a_fade_on_two_sides_only_is_no_feathered_fill():
     grey, _ = _fill_on_wall(8.0, dark=True)
     m = measure_region(grey, (146, 76, 48, 68), classify=False)
