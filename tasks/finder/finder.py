@@ -477,6 +477,11 @@ class RedactionFinder:
                                fill_only=kinds == {"faded"})
             if m is not None and m.extent is not None:
                 box = m.extent  # a feathered fill: its core grown over the ramp
+            # A fill found through its fade (feathered, or a flat patch with detail only
+            # further off) is held to a head's shape, as the scan holds flat patches (a
+            # patch much wider than tall is a shelf, a lens, a sign).
+            wide_fade = (m is not None and m.kind == "solid" and box[3] < 0.7 * box[2]
+                         and (m.extent is not None or kinds == {"faded"}))
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
             on_edge = m is not None and m.kind == "solid" and (
                 box[0] <= 1 or box[1] <= 1 or box[0] + box[2] >= grey.shape[1] - 1
@@ -493,7 +498,8 @@ class RedactionFinder:
                        and m.kind == "blur"
                        and (not look or face_in_region(pixels.rgb(), box, *_CONFIRM_VIEWS[0],
                                                        cfg.confirm_threshold) is None))
-            if m is None or m.kind not in wanted or on_edge or scenery or faded_only:
+            if m is None or m.kind not in wanted or on_edge or scenery or faded_only \
+                    or wide_fade:
                 self._rejected.append((coarse, index + cfg.reject_frames))
                 continue
             dets.append((box, m, False))
