@@ -236,8 +236,9 @@ def _bar_at(crop: np.ndarray, level: float, face: tuple[float, float, float, flo
 
 
 def _fade_out(sub: np.ndarray, line: np.ndarray, level: float, step: int) -> int:
-    """Rows from a feathered bar's fitted edge ``line`` (top: ``step`` -1; bottom, one past
-    the run: +1) out to the fade's half level (``measure.fade_half_way``), 0 if none."""
+    """Rows from a bar's fitted edge ``line`` (top: ``step`` -1; bottom, one past the run:
+    +1) out to its fade's half level (``measure.fade_half_way``): 0 or 1 for a hard edge,
+    more for a feathered one; 0 if it never fades into the face."""
     ch, n = sub.shape
     xi = np.arange(n, dtype=np.float32)
     edge = np.polyval(line, xi) - (1 if step < 0 else 0)
