@@ -97,9 +97,29 @@ def region_mask(h: int, w: int, shape: Shape, feather_px: float = 0.0) -> np.nda
         cv2.ellipse(mask, (w // 2, h // 2), (max(1, w // 2), max(1, h // 2)), 0, 0, 360, 1.0, -1)
     if feather_px > 0:
         # Outside the region counts as unredacted, so the edge fades to about one half.
-        k = int(2 * round(3 * feather_px) + 1)
-        mask = cv2.GaussianBlur(mask, (k, k), feather_px, borderType=cv2.BORDER_CONSTANT)
+        mask = _soften(mask, feather_px)
     return mask
+
+
+def _soften(mask: np.ndarray, feather_px: float) -> np.ndarray:
+    """``mask`` blurred by a Gaussian of ``feather_px`` (+-3 sigma), zero beyond its border."""
+    k = int(2 * round(3 * feather_px) + 1)
+    return cv2.GaussianBlur(mask, (k, k), feather_px, borderType=cv2.BORDER_CONSTANT)
+
+
+def _blend(frame: np.ndarray, origin: tuple[int, int], done: np.ndarray,
+           mask: np.ndarray) -> np.ndarray:
+    """A copy of ``frame`` with ``done`` laid over it at ``origin`` (x, y), weighted by
+    ``mask`` (same height and width as ``done``)."""
+    x0, y0 = origin
+    h, w = mask.shape
+    if frame.ndim == 3:
+        mask = mask[..., None]
+    out = frame.copy()
+    region = out[y0:y0 + h, x0:x0 + w].astype(np.float32)
+    out[y0:y0 + h, x0:x0 + w] = np.clip(np.rint(region * (1 - mask) + done * mask), 0,
+                                        255).astype(frame.dtype)
+    return out
 
 
 def apply(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> np.ndarray:
@@ -138,15 +158,8 @@ def apply(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> 
     else:  # pragma: no cover - Literal guards this
         raise ValueError(f"unknown redaction method {recipe.method!r}")
     done = done[y0 - my0:y1 - my0, x0 - mx0:x1 - mx0]
-    mask = region_mask(y1 - y0, x1 - x0, recipe.shape, recipe.feather_px)
-    if frame.ndim == 3:
-        mask = mask[..., None]
-    out = frame.copy()
-    region = out[y0:y1, x0:x1].astype(np.float32)
-    out[y0:y1, x0:x1] = np.clip(np.rint(region * (1 - mask) + done * mask), 0, 255).astype(
-        frame.dtype
-    )
-    return out
+    return _blend(frame, (x0, y0), done,
+                  region_mask(y1 - y0, x1 - x0, recipe.shape, recipe.feather_px))
 
 
 def _apply_outward(frame: np.ndarray, box: tuple[int, int, int, int],
@@ -166,14 +179,6 @@ def _apply_outward(frame: np.ndarray, box: tuple[int, int, int, int],
     # off the frame stays whole up to the edge), blurred, then cut to the frame.
     canvas = np.zeros((h + 2 * reach, w + 2 * reach), np.float32)
     canvas[reach:reach + h, reach:reach + w] = region_mask(h, w, recipe.shape)
-    k = int(2 * round(3 * recipe.feather_px) + 1)
-    canvas = cv2.GaussianBlur(canvas, (k, k), recipe.feather_px, borderType=cv2.BORDER_CONSTANT)
+    canvas = _soften(canvas, recipe.feather_px)
     ox, oy = x - reach, y - reach
-    mask = canvas[gy0 - oy:gy1 - oy, gx0 - ox:gx1 - ox]
-    if frame.ndim == 3:
-        mask = mask[..., None]
-    out = frame.copy()
-    region = out[gy0:gy1, gx0:gx1].astype(np.float32)
-    out[gy0:gy1, gx0:gx1] = np.clip(np.rint(region * (1 - mask) + done * mask), 0, 255).astype(
-        frame.dtype)
-    return out
+    return _blend(frame, (gx0, gy0), done, canvas[gy0 - oy:gy1 - oy, gx0 - ox:gx1 - ox])
