@@ -67,18 +67,28 @@ every 12th frame."""
 _COAST, _SETTLED_SCANS = 4, 10
 """While settled (a reportable track followed, none begun, ended or gone unseen for
 ``_SETTLED_SCANS`` scans), the full scan and the detector run ``_COAST`` times less often
-(``RedactionFinder._settle``): a scan every 12 frames, the detector and the pixel scan taking
-turns, so each runs every 24 (0.8 s at 30 fps). Every frame is still judged at the track's
-box. Coasting at 2 (each every 12 frames) cost about a third more CPU on the bench's speed
-clip. On bench/finder_shots.py's 18 whole shots (the talking head, 9 recipes, 2 sizes, 10
-dropouts each) finder-0.16 found 179 of 180 dropouts (finder-0.15, coasting at 2: 170, a box
-blur found only at the shot's end) and boxed 95% of the face frames (86%), though fewer of
-the last 40, where the face comes close to the camera and grows faster than a settled
+(``RedactionFinder._settle``): a scan every 12 frames, the pixel scan on every other one (every
+24 frames, 0.8 s at 30 fps), the detector on every ``_SETTLED_DETECT``-th. Every frame is still
+judged at the track's box. Coasting at 2 (each every 12 frames) cost about a third more CPU on
+the bench's speed clip. On bench/finder_shots.py's 18 whole shots (the talking head, 9 recipes,
+2 sizes, 10 dropouts each) finder-0.16 found 179 of 180 dropouts (finder-0.15, coasting at 2:
+170, a box blur found only at the shot's end) and boxed 95% of the face frames (86%), though
+fewer of the last 40, where the face comes close to the camera and grows faster than a settled
 track's box follows; false dropout frames 13 (9)."""
 _OUTGROWN = 1.3
 """A pixel-scan box around a followed face more than this many times the width or height of
 the box the face is expected at is taken for the face plus soft background, and the expected
 box is used."""
+_SETTLED_DETECT = 4
+"""While settled, CenterFace's whole-frame passes run on every ``_SETTLED_DETECT``-th scan (every
+48 frames, 1.6 s at 30 fps; the scans between them follow the tracks, and every other one runs
+the pixel scan). A face entering a settled shot then waits up to 1.6 s for the detector, and
+its frames since are judged from the ring buffer, which holds that interval (64 luma frames:
+130 MB at 1080p, 530 MB at 4K). Against every other scan (finder-0.18), on the bench's speed
+clip: 4.6 against 5.0 CPU-s and a median 3.22x against 3.41x PyAV's decode to RGB (8
+alternating rounds); the 18 whole shots of bench/finder_shots.py (same bytes) boxed 10484 of
+10800 face frames against 10428, 179 of 180 dropouts each, 6 false dropout frames against 5;
+the 143 labelled bench clips (same bytes) gave the same tracks."""
 _LOOK = 2
 """While settled, new soft patches from the pixel scan (scenery, mostly: a defocused background
 offers ten a frame) are looked at on every ``_LOOK``-th pixel scan only (every 48 frames), and
@@ -196,7 +206,7 @@ class RedactionFinder:
         self._done: list[Track] = []
         # Recent greyscale frames (not RGB: a 4K frame is 25 MB) for gap and dropout checks.
         self._buffer: deque[tuple[int, np.ndarray]] = deque(
-            maxlen=self.cfg.max_gap_frames + _COAST * self.cfg.scan_stride + 2)
+            maxlen=self.cfg.max_gap_frames + _SETTLED_DETECT * _COAST * self.cfg.scan_stride + 2)
         self._next_id = 0
         self._camera = CameraMotion()
         self._prep = FramePrep(self._camera, self.cfg.face_threshold, ahead)
@@ -242,10 +252,14 @@ class RedactionFinder:
     def _likely_sides(self, index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The detector passes frame ``index`` will likely get (``_faces``), judged by the
         scan rate now: the rate may change before the finder gets there."""
-        cfg = self.cfg
-        if index % self._stride or index % (self._stride * cfg.detect_every):
+        if index % self._stride or index % self._detect_period():
             return ()
         return self._detector_sides(shape)
+
+    def _detect_period(self) -> int:
+        """Frames between the detector's whole-frame runs at the scan rate now."""
+        every = self.cfg.detect_every if self._stride == self.cfg.scan_stride else _SETTLED_DETECT
+        return self._stride * every
 
     def _detector_sides(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Longer sides CenterFace runs at on the whole frame now. A second, coarser pass finds
@@ -308,9 +322,10 @@ class RedactionFinder:
         """Scan less often while the scene is settled: a track worth reporting is followed,
         and none has begun, ended or gone unseen for ``_SETTLED_SCANS`` scans (see
         ``_COAST``). A long shot of a redacted face then costs about 40% of the full rate
-        (the bench's speed clip: 2.1 s against 5.7 s); a new face is still seen within a
-        detector interval, and the frames since it appeared are judged from the ring
-        buffer. Any such track beginning, ending or going unseen returns to the full rate.
+        (the bench's speed clip: 2.1 s against 5.7 s, finder-0.16); a new face is still seen
+        within a settled detector interval (``_SETTLED_DETECT``), and the frames since it
+        appeared are judged from the ring buffer. Any such track beginning, ending or going
+        unseen returns to the full rate.
         Footage with nothing redacted in view is searched at the full rate (the detector's
         clear faces there are what tells a passing soft patch from a redaction)."""
         full = self.cfg.scan_stride
@@ -386,7 +401,7 @@ class RedactionFinder:
         """Detections that are eye bars: index in ``dets`` -> (face box, coverage)."""
         widths: dict[int, float] = {}
         """Detections of faces CenterFace found: index in ``dets`` -> its face width."""
-        run_detector = last or index % (self._stride * cfg.detect_every) == 0
+        run_detector = last or index % self._detect_period() == 0
         max_w = cfg.max_face_frac * min(grey.shape)
         if run_detector:
             self._clear_faces = []
@@ -438,9 +453,9 @@ class RedactionFinder:
         self._follow_bars(index, grey, dets, bars)
         # The pixel scan: solid fills, and blurs or mosaics the detector missed (small or
         # strongly hidden faces), which CenterFace then confirms on a zoomed crop.
-        # Settled, the detector and the pixel scan take turns (each every other scan).
+        # Settled, the pixel scan runs on every other scan (the detector on fewer).
         settled = self._stride != cfg.scan_stride
-        pixel_scan = not (run_detector and settled)
+        pixel_scan = not settled or (index // self._stride) % 2 == 1
         if pixel_scan and settled:
             self._settled_scans += 1
         look = self._settled_scans % _LOOK == 0
@@ -531,7 +546,7 @@ class RedactionFinder:
             # The redaction may have started on an unscanned frame just before this one (while
             # settled, any frame since the detector last looked).
             reach = (self._stride if self._stride == cfg.scan_stride
-                     else self._stride * cfg.detect_every)
+                     else self._detect_period())
             for fi, g_prev in self._buffer:
                 if index - reach < fi < index and not looks_clear(g_prev, box, m.kind):
                     track.add(fi, box, m)
