@@ -103,8 +103,25 @@ def region_detail(grey: np.ndarray, box: tuple[int, int, int, int]) -> Detail | 
     if f < 1.0:
         g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     g = g.astype(np.float32)
-    p10, p90 = np.percentile(g[::2, ::2], (10, 90))  # every 4th pixel: plenty for a range
-    return Detail(_sharp_share(g), _off_grid(g), float(p90 - p10), _least_direction(g))
+    return Detail(_sharp_share(g), _off_grid(g), _spread(g), _least_direction(g))
+
+
+def _spread(g: np.ndarray) -> float:
+    """90th minus 10th percentile of every 4th pixel (plenty for a range): NumPy's linear
+    percentiles, from one partition (half the cost of ``np.percentile``, which runs per frame
+    here)."""
+    v = g[::2, ::2].ravel()  # a copy: g is strided
+    n = v.size
+    picks = []
+    for q in (0.1, 0.9):
+        i = q * (n - 1)
+        lo = int(i)
+        picks.append((i - lo, lo, min(lo + 1, n - 1)))
+    v.partition(sorted({0, n - 1, *(p[1] for p in picks), *(p[2] for p in picks)}))
+    # NumPy's interpolation: the step in the array's precision, the weighting in float64.
+    p10, p90 = (float(v[lo]) + float(v[hi] - v[lo]) * t if t < 0.5
+                else float(v[hi]) - float(v[hi] - v[lo]) * (1 - t) for t, lo, hi in picks)
+    return p90 - p10
 
 
 def _sharp_share(g: np.ndarray) -> float:
@@ -116,7 +133,11 @@ def _sharp_share(g: np.ndarray) -> float:
 
 
 def _least_direction(g: np.ndarray) -> float:
-    """Minimum over 0/45/90/135 degrees of log(E(difference) at sigma 0.7 / at sigma 1.5)."""
+    """Minimum over 0/45/90/135 degrees of log(E(difference) at sigma 0.7 / at sigma 1.5).
+
+    The squared differences are summed by ``cv2.norm`` on shifted views (no temporaries: this
+    runs on every frame of every track; 0.13 ms against 0.34 ms with NumPy's, the same to
+    within 1e-6)."""
     a = cv2.GaussianBlur(g, (0, 0), 0.7)
     b = cv2.GaussianBlur(g, (0, 0), 1.5)
     h, w = g.shape
@@ -124,8 +145,10 @@ def _least_direction(g: np.ndarray) -> float:
     for dy, dx in ((0, 1), (1, 1), (1, 0), (1, -1)):
         ys, xs = slice(dy, h), slice(max(dx, 0), w + min(dx, 0))
         y0, x0 = slice(0, h - dy), slice(max(-dx, 0), w - max(dx, 0))
-        da, db = a[ys, xs] - a[y0, x0], b[ys, xs] - b[y0, x0]
-        out.append(float(np.log((np.mean(da * da) + 1.0) / (np.mean(db * db) + 1.0))))
+        n = (h - dy) * (w - abs(dx))
+        ea = cv2.norm(a[ys, xs], a[y0, x0], cv2.NORM_L2SQR) / n
+        eb = cv2.norm(b[ys, xs], b[y0, x0], cv2.NORM_L2SQR) / n
+        out.append(float(np.log((ea + 1.0) / (eb + 1.0))))
     return min(out)
 
 
