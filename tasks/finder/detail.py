@@ -110,7 +110,7 @@ def _spread(g: np.ndarray) -> float:
     """90th minus 10th percentile of every 4th pixel (plenty for a range): NumPy's linear
     percentiles, from one partition (half the cost of ``np.percentile``, which runs per frame
     here)."""
-    v = g[::2, ::2].ravel()  # a copy: g is strided
+    v = g[::2, ::2].flatten()  # a copy, partitioned in place
     n = v.size
     picks = []
     for q in (0.1, 0.9):

@@ -64,11 +64,11 @@ unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no he
 _FIT_FIRST, _FIT_EVERY = 12, 48
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on every
 48th frame (1.6 s at 30 fps; every 12th before finder-0.19, which in a settled shot was every
-scan that found the face: 11 ms a fit). On the 18 cached whole shots and the 143 cached
-labelled clips the findings were the same either way."""
+scan that found the face: 11 ms a fit). The 18 cached whole shots and the 143 cached labelled
+clips gave exactly the same findings either way."""
 _COAST, _SETTLED_SCANS = 4, 10
 """While settled (a reportable track followed, none begun, ended or gone unseen for
-``_SETTLED_SCANS`` scans), the full scan and the detector run ``_COAST`` times less often
+``_SETTLED_SCANS`` scans), the full scan runs ``_COAST`` times less often
 (``RedactionFinder._settle``): a scan every 12 frames, the pixel scan on every other one (every
 24 frames, 0.8 s at 30 fps), the detector on every ``_SETTLED_DETECT``-th. Every frame is still
 judged at the track's box. Coasting at 2 (each every 12 frames) cost about a third more CPU on
@@ -90,7 +90,8 @@ its frames since are judged from the ring buffer, which holds that interval (64 
 clip: 4.6 against 5.0 CPU-s and a median 3.22x against 3.41x PyAV's decode to RGB (8
 alternating rounds); the 18 whole shots of bench/finder_shots.py (same bytes) boxed 10484 of
 10800 face frames against 10428, 179 of 180 dropouts each, 6 false dropout frames against 5;
-the 143 labelled bench clips (same bytes) gave the same tracks."""
+the 143 labelled bench clips (same bytes) gave the same tracks, types, spans and dropouts (14
+moved a little in strength or boxes)."""
 _LOOK = 2
 """While settled, new soft patches from the pixel scan (scenery, mostly: a defocused background
 offers ten a frame) are looked at on every ``_LOOK``-th pixel scan only (every 48 frames), and
