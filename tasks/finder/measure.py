@@ -218,10 +218,23 @@ _IRREGULAR_PAIRS = 0.15
 inside 6-9 px cells after H.264; 0.4+ for blurs and faces)."""
 
 
-def _square(bx: int, by: int) -> bool:
+def _square(bx: float, by: float) -> bool:
     """Are cells of bx x by px square (a pixelation's, unless it cut a face box into N x N
     cells; bricks and tiles are oblong)?"""
     return abs(bx - by) <= 1 + 0.1 * max(bx, by)
+
+
+def _whole_cells(bx: float, by: float) -> tuple[float, float]:
+    """Cell sizes with one axis's period divided down to the other's where that makes them
+    square: cells of a fractional size (a resize's 10.5 px) repeat exactly only every few
+    cells, so the period search reads that multiple (21 or 31 px) on one axis."""
+    if not bx or not by or _square(bx, by):
+        return bx, by
+    big, small = max(bx, by), min(bx, by)
+    k = round(big / small)
+    if k < 2 or not _square(big / k, small):
+        return bx, by
+    return (bx / k, by) if bx > by else (bx, by / k)
 
 
 def step_pairs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -275,6 +288,28 @@ def irregular_mosaic(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
     return sx
 
 
+_FRACTIONAL_GAIN = 1.25
+"""How much more of a profile a fractional comb must hold than the whole-pixel one before
+a grid is taken as fractional (codec noise lets some comb do a little better on any grid)."""
+
+
+_FRACTIONAL_CELLS = 4
+"""Cells a profile must span before a fractional comb is fitted to it (over fewer, some comb
+fits any few lines)."""
+
+
+def _grid_fit(prof: np.ndarray, b: int, phase: int, cell: float) -> tuple[float, float]:
+    """(period, phase) px of the grid lines in ``prof``: ``b`` and ``phase`` as the period
+    search found them, or a fractional comb near ``cell`` that holds the lines better."""
+    if prof.size < 2 * b or prof.size < _FRACTIONAL_CELLS * cell:
+        return float(b), float(phase)
+    whole = float(prof[phase::b].mean())
+    best, _, period, at = _comb(prof, cell)
+    if best > _FRACTIONAL_GAIN * whole:
+        return period, at
+    return float(b), float(phase)
+
+
 def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
                       slack_px: int) -> tuple[int, int, int, int]:
     """Snap a coarse mosaic box to the extent of its block grid (frame px).
@@ -287,31 +322,42 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
     core = grey[y + h // 4:y + h - h // 4, x + w // 4:x + w - w // 4].astype(np.float32)
     if core.shape[0] < 8 or core.shape[1] < 8:
         return box
-    _, bx, px = _grid_axis(_denoised_diff(core, 1).mean(axis=0))
-    _, by, py = _grid_axis(_denoised_diff(core, 0).mean(axis=1))
+    prof_x = _denoised_diff(core, 1).mean(axis=0)
+    prof_y = _denoised_diff(core, 0).mean(axis=1)
+    _, bx, px = _grid_axis(prof_x)
+    _, by, py = _grid_axis(prof_y)
     if not bx or not by:
         return box
-    # Grid line positions in frame coordinates: a difference at index i spans (i, i + 1).
-    gx0, gy0 = x + w // 4 + px, y + h // 4 + py
+    # Grid lines in frame coordinates (a difference at index i spans (i, i + 1)), as
+    # (period, phase) from the core's origin: whole pixels, or a fractional comb where that
+    # holds the lines far better (a resize's cells).
+    cbx, cby = _whole_cells(bx, by)
+    grid_x = _grid_fit(prof_x, bx, px, cbx)
+    grid_y = _grid_fit(prof_y, by, py, cby)
     pad = slack_px + max(bx, by)
     x0, y0 = max(0, x - pad), max(0, y - pad)
     x1, y1 = min(fw, x + w + pad), min(fh, y + h + pad)
     patch = grey[y0:y1, x0:x1].astype(np.float32)
 
-    def extent(axis: int, b: int, g0: int, lo: int, hi: int,
+    def extent(axis: int, grid: tuple[float, float], c0: int, lo: int, hi: int,
                band: tuple[int, int]) -> tuple[int, int]:
         d = _denoised_diff(patch, axis)
         d = d[band[0]:band[1], :] if axis == 1 else d[:, band[0]:band[1]]
         prof = d.mean(axis=1 - axis)
-        idx = np.arange(prof.size) + (x0 if axis == 1 else y0)
-        on_grid = ((idx - g0) % b) == 0
+        origin = x0 if axis == 1 else y0
+        period, phase = grid
+        # Tooth k sits at c0 + floor(phase + k * period) (frame px); one beyond each end
+        # bounds the outer cells.
+        k = np.arange(np.floor((origin - c0 - phase) / period) - 1,
+                      np.ceil((origin + prof.size - c0 - phase) / period) + 2)
+        teeth = c0 + np.floor(phase + k * period).astype(int) - origin
+        on_grid = np.zeros(prof.size, bool)
+        on_grid[teeth[(teeth >= 0) & (teeth < prof.size)]] = True
         off = np.where(on_grid, np.nan, prof)
         inside = np.zeros(prof.size, bool)
         # Judge each grid cell by its internal differences.
-        first = (g0 - (x0 if axis == 1 else y0)) % b
-        starts = list(range(first - b + 1, prof.size, b))
-        for st in starts:
-            a0, a1 = max(0, st), min(prof.size, st + b - 1)
+        for t0, t1 in zip(teeth[:-1], teeth[1:], strict=True):
+            a0, a1 = max(0, t0 + 1), min(prof.size, t1)
             if a1 > a0:
                 vals = off[a0:a1]
                 vals = vals[~np.isnan(vals)]
@@ -340,8 +386,8 @@ def refine_mosaic_box(grey: np.ndarray, box: tuple[int, int, int, int],
 
     rows = (y + h // 4 - y0, y + h - h // 4 - y0)
     cols = (x + w // 4 - x0, x + w - w // 4 - x0)
-    nx0, nx1 = extent(1, bx, gx0, x, x + w, rows)
-    ny0, ny1 = extent(0, by, gy0, y, y + h, cols)
+    nx0, nx1 = extent(1, grid_x, x + w // 4, x, x + w, rows)
+    ny0, ny1 = extent(0, grid_y, y + h // 4, y, y + h, cols)
     # Flat surroundings (a wall) continue a mosaic's constant cells: stay near the coarse box.
     reach_x, reach_y = bx + 4, by + 4
     nx0, nx1 = max(nx0, x - reach_x), min(nx1, x + w + reach_x)
@@ -619,6 +665,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     if fill_only:
         return None
     bx, by, score = mosaic_grid(g)
+    bx, by = _whole_cells(bx, by)
     # Square cells; or, where a face was detected, oblong or uneven ones (a face box cut
     # into N x N cells), their width counting, except in a DCT codec's blocky picture,
     # whose own steps make such grids.
@@ -1033,7 +1080,37 @@ def _grid_contrast(g: np.ndarray, block: float) -> float:
     ax = _denoised_diff(g, 1).mean(axis=0)
     if ax.size < b:
         return 0.0
-    return float(max(ax[p::b].mean() for p in range(b)))
+    whole = float(max(ax[p::b].mean() for p in range(b)))
+    return max(whole, _comb(ax, block)[0]) if ax.size >= 2 * b else whole
+
+
+_COMB_STEP = 0.125
+"""Period step (px) of the fractional combs tried around a grid's whole-pixel period."""
+
+
+def _comb(prof: np.ndarray, block: float) -> tuple[float, np.ndarray, float, float]:
+    """The comb of teeth ``floor(phase + k * period)`` that collects the most of ``prof``,
+    for fractional periods within a pixel of ``block``: (mean on its teeth, teeth mask,
+    period, phase).
+
+    A pixelation made by a resize cuts a box into N cells of a fractional size, 10 and 11 px
+    for 10.33; a whole-pixel comb drifts off its lines within a few cells."""
+    n = prof.size
+    best, teeth, fit = 0.0, np.zeros(n, bool), (float(round(block)), 0.0)
+    for period in np.arange(max(2.0, round(block) - 1.0), round(block) + 1.0 + 1e-9,
+                            _COMB_STEP):
+        phases = np.arange(0.0, period, 0.5)
+        idx = np.floor(phases[:, None]
+                       + period * np.arange(int(n / period) + 1)[None, :]).astype(int)
+        ok = idx < n
+        sums = np.where(ok, prof[np.minimum(idx, n - 1)], 0.0).sum(axis=1)
+        means = sums / np.maximum(ok.sum(axis=1), 1)
+        i = int(np.argmax(means))
+        if means[i] > best:
+            best, fit = float(means[i]), (float(period), float(phases[i]))
+            teeth = np.zeros(n, bool)
+            teeth[idx[i][ok[i]]] = True
+    return best, teeth, *fit
 
 
 def _on_off_grid(g: np.ndarray, block: float, block_y: float | None = None) -> float:
@@ -1045,20 +1122,32 @@ def _on_off_grid(g: np.ndarray, block: float, block_y: float | None = None) -> f
     """
     worst = np.inf
     for axis in (1, 0):
-        b = max(2, int(round(block if axis == 1 or block_y is None else block_y)))
+        blk = block if axis == 1 or block_y is None else block_y
+        b = max(2, int(round(blk)))
         prof = np.abs(np.diff(g, axis=axis)).mean(axis=1 - axis)
         if prof.size < 2 * b:
             return 0.0
         sums = [float(prof[p::b].mean()) for p in range(b)]
         p = int(np.argmax(sums))
-        off = np.delete(prof, np.arange(p, prof.size, b))
-        off_mean = float(off.mean()) + 0.25
-        lines = prof[p::b]
-        # Many grid lines must carry the steps, not one edge of a window or a paste.
-        if int(np.sum(lines > 2.0 * off_mean)) < max(3, 0.5 * lines.size):
+        teeth = np.zeros(prof.size, bool)
+        teeth[p::b] = True
+        ratio = _teeth_ratio(prof, teeth)
+        if not ratio:  # cells of a fractional size (a resize's), or none
+            ratio = _teeth_ratio(prof, _comb(prof, blk)[1])
+        if not ratio:
             return 0.0
-        worst = min(worst, sums[p] / off_mean)
+        worst = min(worst, ratio)
     return float(worst)
+
+
+def _teeth_ratio(prof: np.ndarray, teeth: np.ndarray) -> float:
+    """Mean of ``prof`` on the comb's ``teeth`` over that off them; 0 unless many teeth
+    carry steps (not one edge of a window or a paste)."""
+    off_mean = float(prof[~teeth].mean()) + 0.25
+    lines = prof[teeth]
+    if int(np.sum(lines > 2.0 * off_mean)) < max(3, 0.5 * lines.size):
+        return 0.0
+    return float(lines.mean()) / off_mean
 
 
 def ring_sharp_share(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
