@@ -198,6 +198,20 @@ def test_pixelation_by_resize_of_a_block_size(block):
     assert np.median([_iou(boxes[i], truth[i]) for i in boxes]) >= 0.6
 
 
+@pytest.mark.parametrize(("w", "h", "block"), [(210, 290, 6), (100, 130, 10)])
+def test_resize_cells_slipping_off_whole_pixels_measure_as_a_mosaic(w, h, block):
+    """Cells of 6.0 x 6.04 px, slipping a pixel every two dozen rows: a comb of whole pixels
+    holds too few of the lines for the on/off-grid test; fractional combs fine enough
+    (1/32 px) read a mosaic of the block's size. 10.0 x 10.0 px cells: as before."""
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)[20:300, 120:360],
+                      (w, h), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(face, (w // block, h // block), interpolation=cv2.INTER_LINEAR)
+    grey = np.pad(cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST), 40, mode="edge")
+    m = measure_region(grey, (40, 40, w, h))
+    assert m is not None and m.kind == "mosaic"
+    assert abs(m.strength_px - block) <= 0.5
+
+
 @pytest.mark.parametrize("color", [(0, 0, 0), (200, 40, 40)])
 def test_solid_fill(color):
     frames, truth = make_clip(Recipe("solid", color=color), face_w=100)
