@@ -198,11 +198,14 @@ def test_pixelation_by_resize_of_a_block_size(block):
     assert np.median([_iou(boxes[i], truth[i]) for i in boxes]) >= 0.6
 
 
-@pytest.mark.parametrize(("w", "h", "block"), [(210, 290, 6), (100, 130, 10)])
+@pytest.mark.parametrize(("w", "h", "block"),
+                         [(210, 290, 6), (222, 292, 6), (150, 200, 8), (100, 130, 10)])
 def test_resize_cells_slipping_off_whole_pixels_measure_as_a_mosaic(w, h, block):
     """Cells of 6.0 x 6.04 px, slipping a pixel every two dozen rows: a comb of whole pixels
     holds too few of the lines for the on/off-grid test; fractional combs fine enough
-    (1/32 px) read a mosaic of the block's size. 10.0 x 10.0 px cells: as before."""
+    (1/32 px) read a mosaic of the block's size. Cells of 6.0 x 6.08 px, whose rows the
+    period search reads as 3 px, and of 8.33 x 8.0 px, whose columns it reads as 25 (three
+    cells): the lines' own spacing gives the comb its period. 10.0 x 10.0 px: as before."""
     face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)[20:300, 120:360],
                       (w, h), interpolation=cv2.INTER_AREA)
     small = cv2.resize(face, (w // block, h // block), interpolation=cv2.INTER_LINEAR)

@@ -199,7 +199,7 @@ def _denoised_diff(g: np.ndarray, axis: int) -> np.ndarray:
     return np.maximum(np.abs(np.diff(g, axis=axis)) - 3.0, 0.0)
 
 
-def mosaic_grid(g: np.ndarray) -> tuple[int, int, float]:
+def mosaic_grid(g: np.ndarray) -> tuple[float, float, float]:
     """(cell width px, cell height px, grid score 0..1) from the column and row gradient
     profiles; (0, 0, 0) where either axis shows no period.
 
@@ -212,11 +212,20 @@ def mosaic_grid(g: np.ndarray) -> tuple[int, int, float]:
     cy, by, _ = _grid_axis(prof_y)
     if not bx or not by:
         return 0, 0, 0.0
-    # A resize's cells (6.08 px) slip off a whole-pixel comb; only a picture of flat cells
-    # (steps in no adjacent pairs) is worth the finer combs.
-    if min(cx, cy) <= 0.5 and max(bx, by) >= _FRACTIONAL_MIN and _flat_cells(g):
-        cx, cy = max(cx, _fractional_share(prof_x, bx)), max(cy, _fractional_share(prof_y, by))
+    # A resize's cells slip off a whole-pixel comb (6.08 px) or leave the period search
+    # reading another period (3 for 14.7 px); where the picture is flat cells (steps in no
+    # adjacent pairs), finer combs at the lines' own spacing are worth trying.
+    if min(cx, cy) <= 0.5 and _flat_cells(g):
+        (cx, bx), (cy, by) = _fractional_read(prof_x, cx, bx), _fractional_read(prof_y, cy, by)
     return bx, by, min(cx, cy)
+
+
+def _fractional_read(prof: np.ndarray, score: float, b: float) -> tuple[float, float]:
+    """(score, period) of one axis: the whole-pixel reading, or the fractional comb's at the
+    spacing of the profile's lines (else near ``b``) where that holds more of it."""
+    cell = _line_spacing(prof) or b
+    share = _fractional_share(prof, cell)
+    return (share, cell) if share > score else (score, b)
 
 
 _FRACTIONAL_MIN = 5
@@ -235,12 +244,12 @@ _FLAT_CELL_PAIRS = 0.25
 fractional combs (0.07-0.15 in resized cells after H.264; 0.4+ for blurs and faces)."""
 
 
-def _fractional_share(prof: np.ndarray, b: int) -> float:
-    """Share of ``prof`` on the fractional comb near period ``b`` that holds it best (see
+def _fractional_share(prof: np.ndarray, cell: float) -> float:
+    """Share of ``prof`` on the fractional comb near period ``cell`` that holds it best (see
     :func:`_comb`); 0 for periods too fine or profiles too short to tell."""
-    if b < _FRACTIONAL_MIN or prof.size < _FRACTIONAL_CELLS * b:
+    if cell < _FRACTIONAL_MIN or prof.size < _FRACTIONAL_CELLS * cell:
         return 0.0
-    teeth = _comb(prof, b)[1]
+    teeth = _comb(prof, cell)[1]
     return float(prof[teeth].sum()) / (float(prof.sum()) + 1e-6)
 
 
