@@ -183,9 +183,11 @@ def _expand(box: Box, frac: float, shape: tuple[int, ...]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
-def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None
+def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None,
+               draw: Callable[[np.ndarray, Box, Recipe], np.ndarray] = apply,
                ) -> tuple[list[np.ndarray | Pixels], list[dict[int, Box]], float]:
-    """Frames of the labelled clip, truth boxes per face track, and the median face width."""
+    """Frames of the labelled clip, truth boxes per face track, and the median face width.
+    ``draw`` redacts one face (``tasks/obfuscate.py``'s recipes unless given)."""
     frames, truth = [], defaultdict(dict)
     widths = []
     for k in range(spec.length):
@@ -215,7 +217,7 @@ def build_clip(src: Source, spec: ClipSpec, encode: Encoder | None = None
             rbox = _expand(b, spec.pad, img.shape)
             truth[j][k] = rbox if spec.recipe.method != "eye_bar" else _band(rbox, spec.recipe)
             if k not in spec.dropouts:
-                img = apply(img, rbox, spec.recipe)
+                img = draw(img, rbox, spec.recipe)
         frames.append(img)
     out = (h264_pixels(frames, spec.crf, src.fps) if encode is None
            else encode(frames, src.fps))

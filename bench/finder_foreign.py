@@ -98,7 +98,6 @@ def expected(method: str, strength: int) -> tuple[str, float]:
 
 def main() -> None:
     t0 = time.perf_counter()
-    bench.apply = foreign  # build_clip draws every face with it
     sources = bench.load_sources(tuple(dict(SOURCES)))
     # method -> [truths, matched, type right, dropout frames, found], strength errors
     cells: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
@@ -114,7 +113,7 @@ def main() -> None:
                 spec = bench.ClipSpec(name, start, n, Recipe(method, strength), scale,  # type: ignore[arg-type]
                                       (int(rng.integers(3, n - 3)),),
                                       crf=int(rng.integers(20, 29)))
-                frames, truth, face_w = bench.build_clip(src, spec)
+                frames, truth, face_w = bench.build_clip(src, spec, draw=foreign)
                 outcome = bench.Outcome(spec, truth, find_in_frames(enumerate(frames)),
                                         face_w, 0.0)
                 bench.match(outcome)
