@@ -712,7 +712,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     square = bool(bx) and _square(bx, by)
     block = float(np.mean((bx, by))) if square else float(bx)
     if score > 0.5 and block >= 3 and (square or not square_cells) \
-            and _grid_contrast(g, block) >= 2.0 \
+            and _grid_contrast(g, block) >= _GRID_CONTRAST_MIN \
             and _on_off_grid(g, block, None if square else by) >= 3.0 \
             and not codec_blocks(grey, box, block) \
             and (square or not codec_footage(grey, box)):
@@ -1121,7 +1121,15 @@ def _grid_contrast(g: np.ndarray, block: float) -> float:
     if ax.size < b:
         return 0.0
     whole = float(max(ax[p::b].mean() for p in range(b)))
-    return max(whole, _comb(ax, block)[0]) if ax.size >= 2 * b else whole
+    if whole >= _GRID_CONTRAST_MIN or ax.size < 2 * b:
+        return whole
+    # Cells of a fractional size (a resize's), or none: their comb, only then (it costs a
+    # millisecond, on every measure of a mosaic track).
+    return max(whole, _comb(ax, block)[0])
+
+
+_GRID_CONTRAST_MIN = 2.0
+"""Grid contrast (grey levels) a mosaic needs (``_grid_contrast``)."""
 
 
 _COMB_STEP = 1 / 32
