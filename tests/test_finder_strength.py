@@ -73,3 +73,31 @@ def test_a_dark_sleeve_beside_a_bright_flag_is_no_feathered_fill(shared_media: P
     face = tuple(int(v) for v in detect_faces(img, 0.5)[0][:4])
     tracks = find_in_frames(_pan(img, face, Recipe("motion_blur", 15, motion_angle_deg=30)))
     assert [t.redaction_type for t in tracks] == ["motion_blur"]
+
+
+@pytest.mark.parametrize("key", [(8, 156, 120), (32, 44, 56), (64, 88, 112), (181, 112, 148)])
+def test_reference_tables_blur_only_the_crops_reach_and_get_the_same_pixels(key):
+    """The reference tables filter the measured crop and each kernel's reach only (a fresh
+    ``veilscan inspect`` builds a dozen before its first clip): every feature must equal
+    the one read after filtering the whole reference face, bit for bit, up to the largest
+    kernels and at the face's edges (a small face scaled down, a large crop)."""
+    from veilscan.catalog.clip_result import box_sigma
+    from veilscan.tasks.finder import measure
+
+    fb, cw, ch = key
+    big, y0, x0 = measure._reference_face(fb, cw, ch)
+
+    def whole(filtered: np.ndarray) -> np.ndarray:
+        return np.rint(filtered[y0:y0 + ch, x0:x0 + cw])
+
+    labels, table = measure._reference_table(fb, cw, ch)
+    expected = [measure._features_iso(whole(cv2.GaussianBlur(big, (0, 0), s)))
+                for kind, s in labels if kind == "gaussian_blur"]
+    expected += [measure._features_iso(whole(cv2.blur(big, (k, k)))) for k in range(3, 48, 3)]
+    assert [s for kind, s in labels if kind == "box_blur"] == [box_sigma(k)
+                                                                for k in range(3, 48, 3)]
+    assert np.array_equal(table, np.array(expected))
+    _, motion = measure._motion_table(fb, cw, ch)
+    assert np.array_equal(motion, np.array([
+        measure._features_dir(whole(cv2.filter2D(big, -1, measure._motion_kernel(n))))
+        for n in range(3, 72, 3)]))

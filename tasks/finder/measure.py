@@ -15,10 +15,11 @@ lines in the column and row gradient profiles.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -122,22 +123,25 @@ _BOX_PER_FACE = 1.2
 
 @lru_cache(maxsize=1)
 def _astronaut_grey() -> np.ndarray:
-    from skimage import data
+    """scikit-image's astronaut portrait, grey. Read from the file its package ships, by
+    OpenCV: ``skimage.data.astronaut()`` gives the same pixels but imports its I/O plugins
+    first (0.25 s of a fresh ``veilscan inspect``)."""
+    spec = importlib.util.find_spec("skimage")
+    path = Path(spec.origin).parent / "data" / "astronaut.png" if spec and spec.origin else None
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if path is not None else None
+    if bgr is None:  # a packaging change moved the file: the slow way still works
+        from skimage import data
 
-    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
 
 
-@lru_cache(maxsize=256)
-def _reference_table(
-    fb: int, cw: int, ch: int,
-) -> tuple[list[tuple[str, float]], np.ndarray, list[float], np.ndarray]:
-    """Features of the reference face under known kernels, at the measured region's size.
+def _reference_face(fb: int, cw: int, ch: int) -> tuple[np.ndarray, int, int]:
+    """The reference face scaled so its width matches the measured face's width ``fb``, with
+    a margin wide enough for the largest kernel around the measured ``cw x ch`` crop, and
+    the crop's top-left corner in it (all px, bucketed by the caller so the cache hits).
 
-    Ratios depend on blur size relative to the face's features, so the reference face is
-    scaled so its width matches the measured face's width ``fb`` and cropped to the measured
-    ``cw x ch`` (all px, bucketed by the caller so the cache hits).
-    Returns (iso labels, iso features, motion sigmas, motion features).
-    """
+    Ratios depend on blur size relative to the face's features, hence the scaling."""
     grey = _astronaut_grey()
     fy, fx, fh, fw = _REF_FACE
     scale = fb / (fw * _REF_SCALE)
@@ -148,26 +152,52 @@ def _reference_table(
     src = grey[int(wy0 / scale):int((cy + margin) / scale) + 1,
                int(wx0 / scale):int((cx + margin) / scale) + 1]
     big = cv2.resize(src, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    y0, x0 = max(0, cy - ch // 2 - wy0), max(0, cx - cw // 2 - wx0)
+    return big, max(0, cy - ch // 2 - wy0), max(0, cx - cw // 2 - wx0)
 
-    def crop(img: np.ndarray) -> np.ndarray:
+
+def _kernel_crops(fb: int, cw: int, ch: int,
+                  kernels: Iterable[tuple[int, Callable[[np.ndarray], np.ndarray]]],
+                  ) -> Iterable[np.ndarray]:
+    """The measured ``cw x ch`` crop of the reference face under each kernel ``(reach px,
+    filter)``. Each filter runs on the crop and its reach only (not on the whole margin):
+    its pixels are the same, bit for bit, at a fraction of the cost (a fresh process
+    builds a dozen tables before its first clip is measured)."""
+    big, y0, x0 = _reference_face(fb, cw, ch)
+    for reach, blur in kernels:
+        wy0, wx0 = max(0, y0 - reach), max(0, x0 - reach)
+        win = big[wy0:y0 + ch + reach, wx0:x0 + cw + reach]
         # Frames are uint8: quantisation noise is part of what a measured region shows.
-        return np.rint(img[y0:y0 + ch, x0:x0 + cw])
+        yield np.rint(blur(win)[y0 - wy0:y0 - wy0 + ch, x0 - wx0:x0 - wx0 + cw])
 
-    labels: list[tuple[str, float]] = []
-    feats = []
-    for s in np.geomspace(0.5, 16, 26):
-        labels.append(("gaussian_blur", float(s)))
-        feats.append(_features_iso(crop(cv2.GaussianBlur(big, (0, 0), s))))
-    for k in range(3, 48, 3):
-        labels.append(("box_blur", box_sigma(k)))
-        feats.append(_features_iso(crop(cv2.blur(big, (k, k)))))
-    mlabels: list[float] = []
-    mfeats = []
-    for n in range(3, 72, 3):
-        mlabels.append(box_sigma(n))
-        mfeats.append(_features_dir(crop(cv2.filter2D(big, -1, _motion_kernel(n)))))
-    return labels, np.array(feats), mlabels, np.array(mfeats)
+
+def _gaussian_reach(sigma: float) -> int:
+    """Pixels a float Gaussian of ``sigma`` reads on each side (OpenCV's kernel: 4 sigma)."""
+    return int(4 * sigma) + 2
+
+
+@lru_cache(maxsize=256)
+def _reference_table(fb: int, cw: int, ch: int) -> tuple[list[tuple[str, float]], np.ndarray]:
+    """Features of the reference face under known Gaussian and box kernels, at the measured
+    face width ``fb`` and region size ``cw x ch`` (see ``_reference_face``).
+    Returns (labels, features)."""
+    sigmas = [float(s) for s in np.geomspace(0.5, 16, 26)]
+    sizes = range(3, 48, 3)
+    labels = [("gaussian_blur", s) for s in sigmas] + [("box_blur", box_sigma(k)) for k in sizes]
+    kernels = [(_gaussian_reach(s), lambda img, s=s: cv2.GaussianBlur(img, (0, 0), s))
+               for s in sigmas]
+    kernels += [(k, lambda img, k=k: cv2.blur(img, (k, k))) for k in sizes]
+    return labels, np.array([_features_iso(c) for c in _kernel_crops(fb, cw, ch, kernels)])
+
+
+@lru_cache(maxsize=256)
+def _motion_table(fb: int, cw: int, ch: int) -> tuple[list[float], np.ndarray]:
+    """Directional features of the reference face under horizontal streaks, like
+    ``_reference_table`` (built only where a streak needs its strength read).
+    Returns (equivalent sigmas, features)."""
+    lengths = range(3, 72, 3)
+    kernels = [(n, lambda img, n=n: cv2.filter2D(img, -1, _motion_kernel(n))) for n in lengths]
+    return ([box_sigma(n) for n in lengths],
+            np.array([_features_dir(c) for c in _kernel_crops(fb, cw, ch, kernels)]))
 
 
 def _grid_axis(prof: np.ndarray) -> tuple[float, int, int]:
@@ -755,7 +785,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
             np.float32)
         if keep.sum() < 0.3 * keep.size:
             keep = None
-    labels, table, mlabels, mtable = _reference_table(fb, cw, ch)
+    labels, table = _reference_table(fb, cw, ch)
     f = _features_iso(g, keep)
     d = np.linalg.norm(table - f, axis=1)
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
@@ -778,7 +808,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     if streak:
         sigma_m = box_sigma(lags["streak_k"])
         if not 0.4 * sigma <= sigma_m <= 4.0 * sigma:
-            sigma_m = _streak_sigma(g, mlabels, mtable, lags["streak_deg"]) / f_px
+            sigma_m = _streak_sigma(g, *_motion_table(fb, cw, ch), lags["streak_deg"]) / f_px
         return RegionMeasure("motion_blur", sigma_m, residual, float(d[i]))
     lo = _box_log_odds(probs)
     if p_box >= _KT_MIN_P["box_blur"]:
