@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+SCHEMA_VERSION = "findings-1"
+"""Version of the findings' columns and of this JSON: stored in every row of ``clips`` and in
+``versions.schema``; bump it when a column changes meaning or type. Kept here, not beside the
+Arrow schemas (``catalog.schemas``), so ``veilscan inspect`` never imports pyarrow."""
+
 RedactionType = Literal["gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown"]
 REDACTION_TYPES: tuple[str, ...] = (
     "gaussian_blur", "box_blur", "motion_blur", "mosaic", "solid", "unknown",

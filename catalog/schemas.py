@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "findings-1"
+# Defined with the JSON contract (no pyarrow there), re-exported with the schemas.
+from veilscan.catalog.clip_result import SCHEMA_VERSION as SCHEMA_VERSION
 
 CLIPS = pa.schema([
     ("scan_id", pa.string()),            # the flow run that produced the row

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from veilscan.catalog.clip_result import ClipInfo, ClipResult
-from veilscan.catalog.schemas import SCHEMA_VERSION
+from veilscan.catalog.clip_result import SCHEMA_VERSION, ClipInfo, ClipResult
 from veilscan.tasks.decode import ClipDecodeError, open_clip
 from veilscan.tasks.finder import DETECTOR_VERSION, FinderConfig, RedactionFinder
 from veilscan.tasks.score import RISK_MODEL_VERSION, TierThresholds, score_track
