@@ -75,6 +75,35 @@ def test_a_dark_sleeve_beside_a_bright_flag_is_no_feathered_fill(shared_media: P
     assert [t.redaction_type for t in tracks] == ["motion_blur"]
 
 
+def test_a_small_box_blur_is_typed_box_not_gaussian(shared_media: Path):
+    """A 9 px box blur (sigma 2.6) leaves too few kinks for the spatial profiles to settle
+    box against Gaussian; its spectral nulls and sidelobes tell them apart (finder-0.20 typed
+    this pan's track gaussian_blur, sigma 3.6)."""
+    from veilscan.tasks.finder import find_in_frames
+
+    img = cv2.cvtColor(cv2.imread(str(shared_media / "portrait_ladder" / "obama-480p.jpg")),
+                       cv2.COLOR_BGR2RGB)
+    face = tuple(int(v) for v in detect_faces(img, 0.5)[0][:4])
+    tracks = find_in_frames(_pan(img, face, Recipe("box_blur", 9)))
+    assert [t.redaction_type for t in tracks] == ["box_blur"], [
+        (t.redaction_type, t.strength_px) for t in tracks]
+    assert abs(tracks[0].strength_px - 2.6) / 2.6 <= 0.3
+
+
+@pytest.mark.parametrize("k", [7, 9, 15])
+def test_spectral_ripple_sees_a_box_where_a_gaussian_of_its_sigma_shows_none(k):
+    """On the reference face, rounded to whole grey levels as frames are, without a codec:
+    a box of width k leaves a null at 1/k cycles per pixel and a sidelobe after it; the
+    Gaussian of the same sigma falls smoothly (rise, notch and both null templates)."""
+    from veilscan.catalog.clip_result import box_sigma
+    from veilscan.tasks.finder.measure import _astronaut_grey, spectral_ripple
+
+    face = _astronaut_grey()[40:170, 165:315]
+    box = spectral_ripple(np.rint(cv2.blur(face, (k, k))))
+    gauss = spectral_ripple(np.rint(cv2.GaussianBlur(face, (0, 0), box_sigma(k))))
+    assert (box[1:] > gauss[1:] + 0.1).all(), (box, gauss)
+
+
 @pytest.mark.parametrize("key", [(8, 156, 120), (32, 44, 56), (64, 88, 112), (181, 112, 148)])
 def test_reference_tables_blur_only_the_crops_reach_and_get_the_same_pixels(key):
     """The reference tables filter the measured crop and each kernel's reach only (a fresh

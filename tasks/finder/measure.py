@@ -8,9 +8,10 @@ same way on both sides. The kernel's type comes from its shape: a flat kernel (b
 streak) of width k leaves two kinks k px apart at every edge, which the autocorrelation of
 the second directional derivative shows as a narrow negative lobe at lag k (along both axes
 for a box, along one direction for a streak); a Gaussian leaves a broad one alike in every
-direction. A small logistic model (kernel_types.json, fitted by bench/fit_kernel_types.py on
-generated H.264 clips) reads these profiles. Mosaic block size is the period of the grid
-lines in the column and row gradient profiles.
+direction. The same kinks show in the power spectrum as a box's nulls at 1/k, 2/k and the
+sidelobes between them (``spectral_ripple``). A small logistic model (kernel_types.json,
+fitted by bench/fit_kernel_types.py on generated H.264 clips) reads both. Mosaic block size
+is the period of the grid lines in the column and row gradient profiles.
 """
 
 from __future__ import annotations
@@ -597,6 +598,60 @@ _KT_SHAPE = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.7, 2.0])
 """Fractions of a dip's lag at which the profile shape is read."""
 
 
+_SPEC_F = np.linspace(0.02, 0.5, 97)
+"""Frequencies (cycles/px) at which a region's power spectrum is read."""
+_SPEC_K = np.arange(4.0, 32.0, 0.5)
+"""Box widths (px) whose spectral nulls are looked for."""
+
+
+def _detrended(v: np.ndarray) -> np.ndarray:
+    """``v`` (rows over ``_SPEC_F``) less its least-squares cubic in frequency."""
+    basis = np.vander(_SPEC_F, 4)
+    coef = np.linalg.lstsq(basis, np.atleast_2d(v).T, rcond=None)[0]
+    return (np.atleast_2d(v) - (basis @ coef).T).reshape(v.shape)
+
+
+def _sinc_templates(eps: float) -> np.ndarray:
+    """Unit-norm detrended log power responses of box filters of each ``_SPEC_K`` width."""
+    t = _detrended(np.log(np.sinc(np.outer(_SPEC_K, _SPEC_F)) ** 2 + eps))
+    return t / np.linalg.norm(t, axis=1, keepdims=True)
+
+
+_SINC = (_sinc_templates(1e-2), _sinc_templates(1e-3))
+"""A deep and a shallow version of each box's nulls (codec noise fills them partly)."""
+
+
+def spectral_ripple(g: np.ndarray) -> np.ndarray:
+    """Evidence of a flat kernel in the power spectrum of a region (grey, frame px).
+
+    A box of width k multiplies the spectrum by sinc^2(f k): nulls at 1/k, 2/k with
+    sidelobes between them, which a Gaussian of the same sigma has not (it falls smoothly,
+    60 times lower than the box's first sidelobe). The kinks the other features read are
+    these sidelobes seen in space; read here in frequency, where codec noise spreads
+    evenly, they tell small boxes from Gaussians better (held-out frames of
+    bench/fit_kernel_types.py, box against Gaussian: AUC 0.926 -> 0.949 with both).
+    Returns (ripple: std of the log spectrum about a smooth cubic; rise: most the log
+    spectrum climbs from a candidate null 1/k to its sidelobe 1.5/k; notch: most a null sits
+    below its flanks at 0.75/k and 1.25/k; the best match of the ripple to a box's
+    response, with deep and with shallow nulls)."""
+    g = g.astype(np.float64)
+    logs = []
+    for rows in (g, g.T):  # along x, then along y: a box blurs both alike
+        n = rows.shape[1]
+        a = (rows - rows.mean(axis=1, keepdims=True)) * np.hanning(n)
+        power = (np.abs(np.fft.rfft(a, axis=1)) ** 2).mean(axis=0)
+        logs.append(np.interp(_SPEC_F, np.arange(power.size) / n, np.log(power + 1e-3)))
+    lp = 0.5 * (logs[0] + logs[1])
+    r = _detrended(lp)
+    k = _SPEC_K[1.5 / _SPEC_K <= 0.5]
+    at = np.interp(np.concatenate([1 / k, 1.5 / k, 0.75 / k, 1.25 / k]), _SPEC_F, lp)
+    null, lobe, lo, hi = at.reshape(4, -1)
+    unit = r / (np.linalg.norm(r) + 1e-9)
+    return np.array([float(r.std()), float((lobe - null).max()),
+                     float((0.5 * (lo + hi) - null).max()),
+                     float((_SINC[0] @ unit).max()), float((_SINC[1] @ unit).max())])
+
+
 def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """Kernel-shape features of a region (float32 grey, frame px) and the lags behind them.
 
@@ -645,7 +700,8 @@ def kernel_features(g: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     p1_dg = 0.5 * (prof1[diag[0]] + prof1[diag[1]])
     shape1 = [np.interp(np.minimum(t * _KT_SHAPE[:6], n_lag), grid, p)
               for t, p in ((t_ax, p1_ax), (t_ax, p1_dg), (lag[m], prof1[m]), (lag[m], prof1[o]))]
-    feats = np.concatenate([feats, *shape, [math.log(t_ax)], aniso, *shape1])
+    feats = np.concatenate([feats, *shape, [math.log(t_ax)], aniso, *shape1,
+                            spectral_ripple(g)])
     info = {"box_k": float(0.5 * (lag[ix] + lag[iy]) / f), "streak_k": float(lag[m] / f),
             "streak_deg": float(_KT_ANGLES[m])}
     return feats, info
