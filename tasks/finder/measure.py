@@ -895,8 +895,10 @@ _VOTE_CLIP = 3.0
 _VOTE_BOX = 0.5
 """Mean box log-odds over a track's smooth frames above which the track is a box blur. Set on
 the fitting script's calibration tracks (seed 9, not fitted on; ``--calibrate``): Gaussian /
-box track accuracy 0.96 / 0.62 by majority, 0.93 / 0.70 here, 0.91 / 0.78 at 0. Gaussian
-is the commoner editor default, so a box called Gaussian costs less than the reverse."""
+box track accuracy 0.94 / 0.63 by majority, 0.93 / 0.71 here, 0.93 / 0.76 at 0.25, 0.90 / 0.80
+at 0 (finder-0.21's model). 0.25 typed 3 more of bench/finder_foreign.py's 59 Gaussian tracks
+box and no more box tracks right, so it stays. Gaussian is the commoner editor default, so a
+box called Gaussian costs less than the reverse."""
 
 
 def vote_kernel_type(measures: Iterable[RegionMeasure]) -> str:
