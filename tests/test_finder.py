@@ -215,6 +215,35 @@ def test_resize_cells_slipping_off_whole_pixels_measure_as_a_mosaic(w, h, block)
     assert abs(m.strength_px - block) <= 0.5
 
 
+def test_pillow_pixelation_whose_codec_flattened_some_rows_is_a_mosaic(shared_media):
+    """Pillow's pixelation (BOX down by 14, NEAREST up) of the talking head's face: cells of
+    14.8 x 14.5 px, encoded at CRF 26, which flattens the steps between like cells, so the
+    rows' lines come unevenly and the period search reads 3 px. The columns' period (15)
+    gives the rows' fractional comb its start; finder-0.20 found no track here."""
+    from PIL import Image
+
+    frames = []
+    with av.open(str(shared_media / "talking_head_608x1080.mp4")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i >= 178 + 16:
+                break
+            if i >= 178:
+                frames.append(f.to_ndarray(format="rgb24"))
+    x, y, w, h = 227, 68, 207, 276
+    out = []
+    for f in frames:
+        f = f.copy()
+        im = Image.fromarray(np.ascontiguousarray(f[y:y + h, x:x + w]))
+        f[y:y + h, x:x + w] = np.asarray(im.resize((w // 14, h // 14), Image.BOX)
+                                         .resize((w, h), Image.NEAREST))
+        out.append(f)
+    tracks = find_in_frames(enumerate(h264_roundtrip(out, 26, 30.0)))
+    assert [t.redaction_type for t in tracks] == ["mosaic"]
+    t = tracks[0]
+    assert t.first_frame <= 6 and t.last_frame == len(out) - 1
+    assert abs(t.strength_px - 14.6) <= 1.0
+
+
 @pytest.mark.parametrize("color", [(0, 0, 0), (200, 40, 40)])
 def test_solid_fill(color):
     frames, truth = make_clip(Recipe("solid", color=color), face_w=100)

@@ -247,14 +247,21 @@ def mosaic_grid(g: np.ndarray) -> tuple[float, float, float]:
     # reading another period (3 for 14.7 px); where the picture is flat cells (steps in no
     # adjacent pairs), finer combs at the lines' own spacing are worth trying.
     if min(cx, cy) <= 0.5 and _flat_cells(g):
-        (cx, bx), (cy, by) = _fractional_read(prof_x, cx, bx), _fractional_read(prof_y, cy, by)
+        (cx, bx), (cy, by) = (_fractional_read(prof_x, cx, bx, by),
+                              _fractional_read(prof_y, cy, by, bx))
     return bx, by, min(cx, cy)
 
 
-def _fractional_read(prof: np.ndarray, score: float, b: float) -> tuple[float, float]:
-    """(score, period) of one axis: the whole-pixel reading, or the fractional comb's at the
-    spacing of the profile's lines (else near ``b``) where that holds more of it."""
-    cell = _line_spacing(prof) or b
+def _fractional_read(prof: np.ndarray, score: float, b: float,
+                     other: float) -> tuple[float, float]:
+    """(score, period) of one axis: the whole-pixel reading, or the fractional comb's where
+    that holds more of it, at the spacing of the profile's lines, else near ``b``; where
+    ``b`` is finer than fractional combs are tried, near the other axis's period ``other``.
+    A pixelation's cells are about square. Where the codec has flattened the steps between
+    like cells, one axis's lines come unevenly and its period search reads a divisor (3 for
+    14.5 px rows). The hint is taken only then: a reading of 5 px or more may itself be half
+    or a third of the cells, and the other axis's comb would follow it there."""
+    cell = _line_spacing(prof) or (other if b < _FRACTIONAL_MIN else b)
     share = _fractional_share(prof, cell)
     return (share, cell) if share > score else (score, b)
 
