@@ -633,10 +633,10 @@ def spectral_ripple(g: np.ndarray) -> np.ndarray:
 
     A box of width k multiplies the spectrum by sinc^2(f k): nulls at 1/k, 2/k with
     sidelobes between them, which a Gaussian of the same sigma has not (it falls smoothly,
-    60 times lower than the box's first sidelobe). The kinks the other features read are
+    about 70 times below the box's first sidelobe there). The kinks the other features read are
     these sidelobes seen in space; read here in frequency, where codec noise spreads
     evenly, they tell small boxes from Gaussians better (held-out frames of
-    bench/fit_kernel_types.py, box against Gaussian: AUC 0.926 -> 0.949 with both).
+    bench/fit_kernel_types.py, box against Gaussian: AUC 0.926 -> 0.948 with both).
     Returns (ripple: std of the log spectrum about a smooth cubic; rise: most the log
     spectrum climbs from a candidate null 1/k to its sidelobe 1.5/k; notch: most a null sits
     below its flanks at 0.75/k and 1.25/k; the best match of the ripple to a box's
