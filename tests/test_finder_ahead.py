@@ -11,6 +11,7 @@ from test_finder import make_clip
 
 from veilscan.footage import h264_roundtrip
 from veilscan.tasks.finder import RedactionFinder
+from veilscan.tasks.finder.ahead import FramePrep
 from veilscan.tasks.finder.frames import RGBPixels
 from veilscan.tasks.obfuscate import Recipe
 
@@ -47,6 +48,32 @@ def test_a_detector_pass_the_worker_did_not_guess_is_run_inline(monkeypatch):
     monkeypatch.setattr(RedactionFinder, "_likely_sides",
                         lambda self, index, shape: (640, 256))
     assert _findings(frames, 8) == inline
+
+
+def test_the_worker_runs_only_the_passes_a_settling_finder_uses(monkeypatch):
+    """The worker guesses which frames the detector will run on, before the finder gets
+    there; guessed at the full rate, it ran passes on frames a settling finder no longer
+    scans (two per settling, 40 ms each at 640 px)."""
+    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=150, size=(300, 480))
+    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    ran, used = [], []
+    prepare, faces = FramePrep._prepare, RedactionFinder._faces
+
+    def spy_prepare(self, index, pixels, sides):
+        if sides:
+            ran.append((index, sides))
+        return prepare(self, index, pixels, sides)
+
+    def spy_faces(self, pixels):
+        used.append((self._last_index, self._detector_sides(self._shape)))
+        return faces(self, pixels)
+
+    monkeypatch.setattr(FramePrep, "_prepare", spy_prepare)
+    monkeypatch.setattr(RedactionFinder, "_faces", spy_faces)
+    assert len(_findings(frames, 16)) == 1
+    settled = [i for i, sides in used if len(sides) == 1]
+    assert len(settled) >= 2  # it settled: the coarse pass stopped
+    assert ran == [u for u in used if u[0] != len(frames) - 1]  # the last frame: inline
 
 
 def test_a_failure_on_the_worker_is_raised_to_the_caller():
