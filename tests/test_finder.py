@@ -138,6 +138,15 @@ def test_mosaic_block_size_any_grid_offset(block, origin):
     assert t.cells_across_face == pytest.approx(t.face_width_px / t.strength_px, rel=0.01)
 
 
+def test_coarse_mosaic_is_confirmed_in_the_view_that_reads_it_as_a_face():
+    """16 px blocks, under five across the face: CenterFace reads a face in it in some of the
+    confirmation's views only, so each try shows it all of them (one view a try missed it)."""
+    frames, _ = make_clip(Recipe("mosaic", 16), face_w=120, n=30)
+    tracks = find_in_frames(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    assert [(t.redaction_type, t.strength_px) for t in tracks] == [("mosaic", 16.0)]
+    assert tracks[0].first_frame == 0 and tracks[0].last_frame == 29
+
+
 def test_mosaic_of_oblong_cells_on_a_detected_face():
     """A pixelation that cuts the face box into N x N cells makes them oblong (here 6 x 9
     px): the face detector vouches for the face, so the grid counts as a mosaic."""
