@@ -14,6 +14,20 @@ from veilscan.tasks.decode import ClipDecodeError, open_clip
 from veilscan.tasks.finder import DETECTOR_VERSION, FinderConfig, RedactionFinder
 from veilscan.tasks.score import RISK_MODEL_VERSION, TierThresholds, score_track
 
+_PREFETCH, _PREFETCH_BIG, _PREFETCH_BYTES = 16, 8, 96 << 20
+"""Decoded frames queued ahead of the finder: 16, or 8 where 16 would hold more than 96 MB
+(each costs about 2.5 bytes a pixel, its luma and the decoder's frame: 1080p gets 16, 4K 8).
+The finder's work comes in bursts (in a settled shot, a scan every 12th frame, 20-50 ms, and
+next to nothing between): a deeper queue lets the decoder go on through a burst instead of
+waiting for room. On the bench's speed clip, 16 rounds alternating: median 2.84 s against
+2.97 s with 8; 24 was no faster than 8 (more frames out of the CPU's caches)."""
+
+
+def _prefetch(info: ClipInfo) -> int:
+    """How many decoded frames to queue ahead of the finder for a clip of ``info``'s size."""
+    frame_bytes = info.width * info.height * 5 // 2
+    return _PREFETCH if _PREFETCH * frame_bytes <= _PREFETCH_BYTES else _PREFETCH_BIG
+
 
 def versions() -> dict[str, str]:
     """The versions a result depends on; the scan ledger keys on them."""
@@ -36,7 +50,7 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
         with open_clip(source, name=label) as clip:
             info = clip.info
             try:
-                for index, pixels in clip.pixels(prefetch=8):
+                for index, pixels in clip.pixels(prefetch=_prefetch(info)):
                     finder.add_frame(index, pixels)
             finally:
                 info = clip.finished_info()

@@ -8,8 +8,10 @@ import threading
 import numpy as np
 import pytest
 
+from veilscan.catalog.clip_result import ClipInfo
 from veilscan.footage import h264_bytes
 from veilscan.tasks.decode import ClipDecodeError, _ahead, open_clip
+from veilscan.tasks.inspect import _prefetch
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,14 @@ def test_studio_range_luma_is_stretched_to_full_range():
     grey = DecodedFrame(av.VideoFrame.from_ndarray(planes, format="yuv420p")).grey
     assert grey.shape == (32, 60)
     assert list(grey[0, ::12]) == [0, 0, 128, 255, 255]
+
+
+def test_the_finder_queue_holds_16_frames_unless_they_pass_96_mb():
+    """A deeper decode queue absorbs the finder's bursts; at 4K it would hold 330 MB."""
+    def queued(w: int, h: int) -> int:
+        return _prefetch(ClipInfo(source="x", frames=1, fps=30.0, width=w, height=h,
+                                  duration_s=1.0, codec="h264"))
+
+    assert queued(608, 1080) == queued(1920, 1080) == 16
+    assert queued(3840, 2160) == queued(7680, 4320) == 8
+    assert queued(1920, 1080) * 1920 * 1080 * 5 // 2 <= 96 << 20
