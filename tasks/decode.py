@@ -147,15 +147,25 @@ class Clip:
         return self._frames(lambda frame: frame.to_ndarray(format=fmt), prefetch)
 
     def pixels(self, prefetch: int = 0, threads: bool = False,
+               each: Callable[[int, DecodedFrame], None] | None = None,
                ) -> Iterator[tuple[int, DecodedFrame]]:
         """Yield ``(frame_index, DecodedFrame)``: greyscale at once, RGB when asked for: what
         the finder takes (``veilscan.tasks.finder.frames.Pixels``). ``threads``: let FFmpeg
         decode on its own threads too; off by default, as the finder keeps the cores busy
-        and single-threaded decoding costs the least CPU. ``prefetch`` and errors as
-        :meth:`frames`."""
+        and single-threaded decoding costs the least CPU. ``each(index, frame)`` runs on the
+        decoding thread as each frame is decoded (``RedactionFinder.decoded``). ``prefetch``
+        and errors as :meth:`frames`."""
         if not threads and not self.decoded:
             self._stream.thread_type = "NONE"
-        return self._frames(DecodedFrame, prefetch)
+        if each is None:
+            return self._frames(DecodedFrame, prefetch)
+
+        def convert(frame: av.VideoFrame) -> DecodedFrame:
+            pixels = DecodedFrame(frame)
+            each(self.decoded - 1, pixels)
+            return pixels
+
+        return self._frames(convert, prefetch)
 
     def _frames(self, convert: Callable[[av.VideoFrame], T], prefetch: int,
                 ) -> Iterator[tuple[int, T]]:

@@ -50,7 +50,8 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
         with open_clip(source, name=label) as clip:
             info = clip.info
             try:
-                for index, pixels in clip.pixels(prefetch=_prefetch(info)):
+                for index, pixels in clip.pixels(prefetch=_prefetch(info),
+                                                 each=finder.decoded):
                     finder.add_frame(index, pixels)
             finally:
                 info = clip.finished_info()

@@ -32,6 +32,15 @@ def test_prefetch_yields_the_same_frames(clip_bytes):
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(plain, ahead, strict=True))
 
 
+def test_each_frame_is_handed_to_a_hook_on_the_decoding_thread(clip_bytes):
+    seen = []
+    with open_clip(io.BytesIO(clip_bytes), name="c") as clip:
+        hook = lambda i, p: seen.append((i, p, threading.current_thread().name))  # noqa: E731
+        out = list(clip.pixels(prefetch=4, each=hook))
+    assert [(i, p) for i, p, _ in seen] == out and len(out) == 40
+    assert {name for *_, name in seen} == {"clip-decode"}
+
+
 def test_prefetch_hands_over_a_broken_stream_after_the_good_frames():
     """A stream that breaks part-way raises in the consumer, after every good frame."""
 

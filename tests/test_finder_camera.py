@@ -60,3 +60,20 @@ def test_a_track_follows_a_face_through_a_camera_jerk():
     assert t.first_frame <= 3 and t.last_frame >= 26 and t.dropout_frames == []
     x, y = t.boxes[12][1:3]  # two frames after the jerk: on the face where it now is
     assert abs(x - (100 + 36 + 22 - 30)) < 25 and abs(y - (80 + 16 + 45)) < 25
+
+
+def test_copies_made_ahead_give_the_same_path():
+    """The decoding thread may make a frame's small copy ahead (``prepare``); frames it did
+    not prepare are copied in ``update``, and both give the path of updating alone."""
+    wall = _wall(240, 360)
+    frames = [_grey(_moved(wall, 5 * i, -2 * i)) for i in range(10)]
+    plain, ahead = CameraMotion(), CameraMotion()
+    for i, g in enumerate(frames):
+        plain.update(i, g)
+    for i, g in enumerate(frames):
+        if i % 3:
+            ahead.prepare(i, g)
+    for i, g in enumerate(frames):
+        ahead.update(i, g)
+    assert [ahead.shift(0, i) for i in range(10)] == [plain.shift(0, i) for i in range(10)]
+    assert plain.shift(0, 9) != (0.0, 0.0) and not ahead._copies

@@ -7,6 +7,8 @@ frames: OpenCV and ONNX Runtime release the GIL, so on two cores they cost the f
 thread little. Which frames get a detector pass is predicted from the finder's scan rate when
 the frame comes in; a frame the prediction missed is detected when the finder reaches it, so
 the findings are the same with or without the worker (``ahead=0`` runs everything inline).
+The camera's small copy of a frame may be made earlier still, on the thread that decoded it
+(``RedactionFinder.decoded``).
 """
 
 from __future__ import annotations

@@ -33,19 +33,22 @@ class CameraMotion:
         self._last = (0.0, 0.0)
         self._window: np.ndarray | None = None
         self._scale = 1.0
-        self._step = 1
-        self._size: tuple[int, int] = (0, 0)
+        self._copies: dict[int, np.ndarray] = {}
+        """Small copies made ahead (``prepare``), by frame."""
+
+    def prepare(self, index: int, grey: np.ndarray) -> None:
+        """Make frame ``index``'s small copy now, for its :meth:`update` later: the thread
+        that decoded the frame has its luma in the CPU's caches and is idle while the finder
+        works through a burst (the copy is 0.3 ms of the camera's 0.7 ms a frame at 1080p)."""
+        self._copies[index] = _small_copy(grey)
 
     def update(self, index: int, grey: np.ndarray) -> None:
         """Measure frame ``index`` (greyscale) against the previous one."""
         if self._prev is None:
-            self._step = max(1, int(max(grey.shape) / WORK_PX) // 2)
-            self._size = tuple(max(16, round(v * WORK_PX / max(grey.shape)))
-                               for v in grey.shape[::-1])
-            self._scale = self._size[0] / grey.shape[1]
-        # Every other pixel first (a 4K frame is 8 MB), then an area average to the copy.
-        sub = grey[::self._step, ::self._step]
-        small = cv2.resize(sub, self._size, interpolation=cv2.INTER_AREA).astype(np.float32)
+            self._scale = _copy_size(grey.shape)[0] / grey.shape[1]
+        small = self._copies.pop(index, None)
+        if small is None or small.shape[::-1] != _copy_size(grey.shape):
+            small = _small_copy(grey)
         if self._prev is not None and self._prev.shape == small.shape:
             dx, dy = self._median_shift(self._prev, small)
             self._last = (self._last[0] + dx / self._scale, self._last[1] + dy / self._scale)
@@ -90,3 +93,18 @@ class CameraMotion:
         # list() copies the keys at once: the finder's worker may be adding later frames.
         for f in [f for f in list(self._offset) if f < index]:
             del self._offset[f]
+        for f in [f for f in list(self._copies) if f < index]:
+            self._copies.pop(f, None)
+
+
+def _copy_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(width, height) of the small copy of a frame of ``shape``: WORK_PX on the longer side."""
+    return tuple(max(16, round(v * WORK_PX / max(shape))) for v in shape[1::-1])
+
+
+def _small_copy(grey: np.ndarray) -> np.ndarray:
+    """The float32 copy the shift is measured on: every ``step``-th pixel first (a 4K frame is
+    8 MB), then an area average down to :func:`_copy_size`."""
+    step = max(1, int(max(grey.shape) / WORK_PX) // 2)
+    return cv2.resize(grey[::step, ::step], _copy_size(grey.shape),
+                      interpolation=cv2.INTER_AREA).astype(np.float32)

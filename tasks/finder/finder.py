@@ -252,6 +252,14 @@ class RedactionFinder:
         while len(self._prep) > self._prep.ahead:
             self._process(self._prep.pop())
 
+    def decoded(self, index: int, pixels: Pixels) -> None:
+        """Optional: frame ``index`` has just been decoded and will come to :meth:`add_frame`.
+        Called on the decoding thread, it does the part of the frame's preparation that
+        needs nothing but its pixels there, while they are in the CPU's caches and while the
+        finder's own thread is busy (see ``camera.CameraMotion.prepare``). The findings are
+        the same with or without it."""
+        self._camera.prepare(index, pixels.grey)
+
     def _likely_sides(self, index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The detector passes frame ``index`` will likely get (``_faces``): at the scan rate
         it will have settled to if nothing begins, ends or goes unseen until then (see
