@@ -497,3 +497,29 @@ def test_coarse_mosaic_on_a_small_face_against_a_plain_wall(shared_media):
     tracks = find_in_frames(enumerate(h264_roundtrip(out, 23, 30.0)))
     assert [(t.redaction_type, t.strength_px, t.dropout_frames) for t in tracks] == [
         ("mosaic", 16.0, [7])]
+
+
+def test_coarse_resize_pixelation_confirmed_by_the_face_seen_on_its_grid(shared_media):
+    """16 px cells from a plain resize, 4.5 across the GIF's face: no confirmation view reads
+    a face in the grid's own box, and the detector's face there measures clear (its box,
+    grown by hair and wall, holds too few whole cells). The face the detector sees on the
+    followed grid is what confirms it."""
+    frames = []
+    with av.open(str(shared_media / "head-pose-face-detection-female.gif")) as c:
+        for f in c.decode(video=0):
+            frames.append(f.to_ndarray(format="rgb24"))
+    out = []
+    for img in frames:
+        x, y, w, h = (int(v) for v in detect_faces(img, 0.5)[0][:4])
+        dx, dy = w * 12 // 100, h * 12 // 100
+        x0, y0, x1, y1 = max(0, x - dx), max(0, y - dy), x + w + dx, y + h + dy
+        crop = img[y0:y1, x0:x1]
+        small = cv2.resize(crop, (crop.shape[1] // 16, crop.shape[0] // 16),
+                           interpolation=cv2.INTER_LINEAR)
+        img = img.copy()
+        img[y0:y1, x0:x1] = cv2.resize(small, crop.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+        out.append(img)
+    tracks = find_in_frames(enumerate(h264_roundtrip(out, 23, 10.0)))
+    assert [t.redaction_type for t in tracks] == ["mosaic"]
+    assert abs(tracks[0].strength_px - 16) <= 3
+    assert tracks[0].first_frame == 0 and tracks[0].last_frame == len(out) - 1

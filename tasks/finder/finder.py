@@ -460,6 +460,7 @@ class RedactionFinder:
                 continue
             if m0 is not None and m0.kind == "clear":
                 self._clear_faces.append(face)
+                self._face_on_grid(index, face)
             if m0 is None or m0.kind not in _REDACTED:
                 continue
             slack = max(self._slack, int(0.25 * face[2]))
@@ -610,6 +611,16 @@ class RedactionFinder:
             else:
                 keep.append(t)
         self._live = keep
+
+    def _face_on_grid(self, index: int, face: BoxXYWH) -> None:
+        """A face the detector sees where an unconfirmed mosaic is followed confirms it, though
+        its own box measured clear: four or five blocks across a face leave the face's box,
+        grown by a margin of hair and wall, with too few whole cells to read as a grid."""
+        for t in self._live:
+            if (not t.faces and t.measures[-1].kind == "mosaic"
+                    and iou(face, t.predict(index, self._camera)) > 0.3):
+                t.faces.append((1.0, float(face[2])))
+                t.face_w = float(face[2])
 
     def _follow_bars(self, index: int, grey: np.ndarray,
                      dets: list[tuple[BoxXYWH, RegionMeasure, bool]],
