@@ -44,10 +44,11 @@ class CameraMotion:
 
     def update(self, index: int, grey: np.ndarray) -> None:
         """Measure frame ``index`` (greyscale) against the previous one."""
+        size = _copy_size(grey.shape)
         if self._prev is None:
-            self._scale = _copy_size(grey.shape)[0] / grey.shape[1]
+            self._scale = size[0] / grey.shape[1]
         small = self._copies.pop(index, None)
-        if small is None or small.shape[::-1] != _copy_size(grey.shape):
+        if small is None or small.shape[::-1] != size:
             small = _small_copy(grey)
         if self._prev is not None and self._prev.shape == small.shape:
             dx, dy = self._median_shift(self._prev, small)

@@ -267,14 +267,13 @@ class RedactionFinder:
         frames a settling finder no longer scans, and the coarse pass on its first settled
         one (on the speed clip: 5 of 30 passes, 0.1 CPU-s). A wrong guess costs time only:
         a frame's missing pass runs when the finder gets there."""
+        cfg = self.cfg
         stride = self._likely_stride(index)
-        full = self.cfg.scan_stride
-        every = self.cfg.detect_every if stride == full else _SETTLED_DETECT
+        every = cfg.detect_every if stride == cfg.scan_stride else _SETTLED_DETECT
         if index % stride or index % (stride * every):
             return ()
-        cfg = self.cfg
-        if stride != full:
-            return (cfg.detect_side_px,)
+        if stride != cfg.scan_stride:
+            return (cfg.detect_side_px,)  # settled: no coarse pass (``_detector_sides``)
         return self._detector_sides(shape)
 
     def _likely_stride(self, index: int) -> int:
