@@ -103,3 +103,16 @@ def test_the_finder_queue_holds_16_frames_unless_they_pass_96_mb():
     assert queued(608, 1080) == queued(1920, 1080) == 16
     assert queued(3840, 2160) == queued(7680, 4320) == 8
     assert queued(1920, 1080) * 1920 * 1080 * 5 // 2 <= 96 << 20
+
+
+def test_one_slice_encodes_as_libx264_does_by_default():
+    """PyAV opens libx264 with slice threads (a frame cut into one slice per encoding thread,
+    which PyAV's own decoding loop then decodes in parallel); ``one_slice`` encodes as libx264
+    and FFmpeg do by default, as the talking head in ../shared/media was encoded. libx264
+    writes its settings into the stream."""
+    rng = np.random.default_rng(4)
+    frames = [rng.integers(0, 255, (240, 320, 3), dtype=np.uint8) for _ in range(3)]
+    plain = h264_bytes(frames, 23, 25)
+    # One encoding thread (a 1-core machine) has nothing to cut a frame for.
+    assert b"sliced_threads=1" in plain or b" threads=1 " in plain
+    assert b"sliced_threads=0" in h264_bytes(frames, 23, 25, one_slice=True)

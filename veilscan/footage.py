@@ -185,9 +185,17 @@ def _decoded(data: bytes) -> list[np.ndarray]:
 
 
 def h264_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25,
-               preset: str = "veryfast") -> bytes:
-    """RGB frames encoded with libx264 (yuv420p) into an in-memory MP4."""
-    return _encoded(frames, "libx264", "mp4", fps, {"crf": str(crf), "preset": preset})
+               preset: str = "veryfast", one_slice: bool = False) -> bytes:
+    """RGB frames encoded with libx264 (yuv420p) into an in-memory MP4.
+
+    PyAV opens the encoder with slice threads, so libx264 cuts every frame into one slice
+    per thread it runs (two on a 2-core machine), and a decoder with slice threads decodes
+    them in parallel. ``one_slice`` encodes as libx264 and FFmpeg do by default (frame
+    threads, one slice a frame), as most archive footage is encoded."""
+    options = {"crf": str(crf), "preset": preset}
+    if one_slice:
+        options["x264-params"] = "sliced-threads=0"
+    return _encoded(frames, "libx264", "mp4", fps, options)
 
 
 def h264_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> list[np.ndarray]:
