@@ -523,3 +523,34 @@ def test_coarse_resize_pixelation_confirmed_by_the_face_seen_on_its_grid(shared_
     assert [t.redaction_type for t in tracks] == ["mosaic"]
     assert abs(tracks[0].strength_px - 16) <= 3
     assert tracks[0].first_frame == 0 and tracks[0].last_frame == len(out) - 1
+
+
+def test_a_blurred_close_up_filling_most_of_a_portrait_frame_is_found(shared_media):
+    """The talking head's last 45 frames at half size (304 x 540): the face comes close to the
+    camera, and its box blurred on the crop alone (``cv2.GaussianBlur(crop, (31, 31), 0)``)
+    fills 66-72% of the frame's width. Regions over 60% of the shorter side were taken for a
+    whole-frame blur (finder-0.22): no track, and the frame left unredacted went unreported."""
+    frames = []
+    with av.open(str(shared_media / "talking_head_608x1080.mp4")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i >= 549:
+                img = f.to_ndarray(format="rgb24")
+                frames.append(cv2.resize(img, (304, 540), interpolation=cv2.INTER_AREA))
+            if len(frames) == 45:
+                break
+    out, widths = [], []
+    for i, img in enumerate(frames):
+        x, y, w, h = (int(v) for v in detect_faces(img, 0.5)[0][:4])
+        dx, dy = w * 12 // 100, h * 12 // 100
+        x0, y0, x1, y1 = max(0, x - dx), max(0, y - dy), min(304, x + w + dx), min(540, y + h + dy)
+        widths.append(x1 - x0)
+        if i != 15:
+            img = img.copy()
+            img[y0:y1, x0:x1] = cv2.GaussianBlur(np.ascontiguousarray(img[y0:y1, x0:x1]),
+                                                 (31, 31), 0)
+        out.append(img)
+    assert sorted(widths)[len(widths) // 2] > 0.65 * 304  # the close-up this is about
+    tracks = find_in_frames(enumerate(h264_roundtrip(out, 23, 30.0)))
+    assert len(tracks) == 1 and tracks[0].redaction_type in ("gaussian_blur", "box_blur")
+    assert tracks[0].first_frame <= 2 and tracks[0].last_frame >= 42
+    assert tracks[0].dropout_frames == [15]
