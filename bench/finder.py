@@ -336,10 +336,9 @@ def specs(sources: dict[str, Source], quick: bool, rng: np.random.Generator) -> 
     return out + clean
 
 
-def speed_clip(one_slice: bool = False) -> bytes:
-    """The talking head with a Gaussian blur (sigma 6) over its face, as H.264 in memory
-    (``one_slice``: see ``speed_clips``)."""
-    return long_clip(one_slice=one_slice)[0]
+def speed_clip() -> bytes:
+    """The talking head with a Gaussian blur (sigma 6) over its face, as H.264 in memory."""
+    return long_clip()[0]
 
 
 def speed_clips() -> list[tuple[str, bytes]]:
