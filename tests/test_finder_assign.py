@@ -1,10 +1,15 @@
 """Matching detections to tracks (tasks/finder/tracking.assign): a box beside a track's
 prediction, not overlapping it, joins the track only when CenterFace found it, or when the
-track's face was never found on the whole frame (then the pixel scan alone follows it)."""
+track's face was never found on the whole frame (then the pixel scan alone follows it); and
+the least-cost assignment under it, against SciPy's."""
 
 from __future__ import annotations
 
-from veilscan.tasks.finder.tracking import Track, assign
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from veilscan.tasks.finder.tracking import Track, _min_cost_pairs, assign
 
 PREDICTED = (100, 30, 92, 160)
 """A still face box (the track's last two boxes are here, so it predicts no move)."""
@@ -34,3 +39,23 @@ def test_the_detector_finding_the_face_beside_its_prediction_keeps_the_track() -
 def test_a_face_only_the_pixel_scan_follows_may_move_its_width() -> None:
     pairs, _ = assign([_track(detected=False)], [BESIDE], 6, 0.2, seen=[False])
     assert pairs == [(0, 0)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_assignment_costs_what_scipys_does(seed: int) -> None:
+    """Square, wide and tall matrices, with ties and with the all-ones rows and columns of
+    tracks and boxes that overlap nothing (most of a real frame's matrix)."""
+    rng = np.random.default_rng(seed)
+    for trial in range(500):
+        n, m = (int(v) for v in rng.integers(1, 13, 2))
+        cost = rng.random((n, m))
+        if trial % 3 == 0:
+            cost = np.round(cost, 1)
+        if trial % 4 == 0:
+            cost[cost > 0.4] = 1.0
+        rows, cols = _min_cost_pairs(cost)
+        ref_rows, ref_cols = linear_sum_assignment(cost)
+        assert len(rows) == len(ref_rows) == min(n, m)
+        assert len(set(rows.tolist())) == len(rows) and len(set(cols.tolist())) == len(cols)
+        assert list(rows) == sorted(rows)
+        assert cost[rows, cols].sum() == pytest.approx(cost[ref_rows, ref_cols].sum(), abs=1e-9)
