@@ -17,6 +17,9 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="veilscan-test-pre
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("VEILSCAN_DASK_WORKERS", "2")
+# The finder's kernel tables are stored per test session, not in the user's cache: every
+# session builds them once (the store is exercised) and starts from nothing.
+os.environ.setdefault("VEILSCAN_CACHE_DIR", tempfile.mkdtemp(prefix="veilscan-test-cache-"))
 
 SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import box_sigma
+from veilscan.tasks.finder.kernel_cache import cached_table
 from veilscan.tasks.finder.lattice import codec_blocks, codec_footage
 
 _RE_SIGMAS = (1.0, 2.5, 5.0)
@@ -121,13 +122,19 @@ _BOX_PER_FACE = 1.2
 (a box drawn about a tenth wider than the detector's on each side, as on the bench)."""
 
 
+def _astronaut_path() -> Path | None:
+    """The astronaut portrait's file in the installed scikit-image, None if it has none."""
+    spec = importlib.util.find_spec("skimage")
+    path = Path(spec.origin).parent / "data" / "astronaut.png" if spec and spec.origin else None
+    return path if path is not None and path.is_file() else None
+
+
 @lru_cache(maxsize=1)
 def _astronaut_grey() -> np.ndarray:
     """scikit-image's astronaut portrait, grey. Read from the file its package ships, by
     OpenCV: ``skimage.data.astronaut()`` gives the same pixels but imports its I/O plugins
     first (0.25 s of a fresh ``veilscan inspect``)."""
-    spec = importlib.util.find_spec("skimage")
-    path = Path(spec.origin).parent / "data" / "astronaut.png" if spec and spec.origin else None
+    path = _astronaut_path()
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if path is not None else None
     if bgr is None:  # a packaging change moved the file: the slow way still works
         from skimage import data
@@ -186,7 +193,9 @@ def _reference_table(fb: int, cw: int, ch: int) -> tuple[list[tuple[str, float]]
     kernels = [(_gaussian_reach(s), lambda img, s=s: cv2.GaussianBlur(img, (0, 0), s))
                for s in sigmas]
     kernels += [(k, lambda img, k=k: cv2.blur(img, (k, k))) for k in sizes]
-    return labels, np.array([_features_iso(c) for c in _kernel_crops(fb, cw, ch, kernels)])
+    return labels, cached_table(
+        "iso", (fb, cw, ch), _table_sources(),
+        lambda: np.array([_features_iso(c) for c in _kernel_crops(fb, cw, ch, kernels)]))
 
 
 @lru_cache(maxsize=256)
@@ -196,8 +205,17 @@ def _motion_table(fb: int, cw: int, ch: int) -> tuple[list[float], np.ndarray]:
     Returns (equivalent sigmas, features)."""
     lengths = range(3, 72, 3)
     kernels = [(n, lambda img, n=n: cv2.filter2D(img, -1, _motion_kernel(n))) for n in lengths]
-    return ([box_sigma(n) for n in lengths],
-            np.array([_features_dir(c) for c in _kernel_crops(fb, cw, ch, kernels)]))
+    return ([box_sigma(n) for n in lengths], cached_table(
+        "dir", (fb, cw, ch), _table_sources(),
+        lambda: np.array([_features_dir(c) for c in _kernel_crops(fb, cw, ch, kernels)])))
+
+
+def _table_sources() -> tuple[Path, ...]:
+    """The files a kernel table is computed from (its disk store's fingerprint): this module
+    and the reference portrait."""
+    here = Path(__file__)
+    ref = _astronaut_path()
+    return (here,) if ref is None else (here, ref)
 
 
 def _grid_axis(prof: np.ndarray) -> tuple[float, int, int]:
