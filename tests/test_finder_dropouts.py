@@ -113,6 +113,17 @@ def test_a_mosaic_smeared_over_many_frames_is_no_dropout_but_a_slip_is():
     assert dropout_frames(mosaic(slips), "mosaic") == [10, 11, 12, *range(25, 33)]
 
 
+def test_a_fills_extrapolated_first_and_last_boxes_are_not_dropouts():
+    """A fill's first box in a close-up can overlap the face beside the fill (its spread
+    jumps); the frames just outside a track are checked on their own, so a track's own
+    first and last frames count only within a long run, as a blur's do."""
+    spread = {0: 90.0, 14: 70.0, 29: 85.0}
+    fill = {f: Detail(0.0, 0.0, spread.get(f, 1.0 + 0.5 * (f % 3)), 0.0) for f in range(30)}
+    assert dropout_frames(fill, "solid") == [14]
+    run = {f: Detail(0.0, 0.0, 80.0 if f >= 24 else 1.0, 0.0) for f in range(30)}
+    assert dropout_frames(run, "solid") == list(range(24, 30))
+
+
 def test_too_short_a_track_is_not_judged():
     values = {0: 0.05, 1: 0.5, 2: 0.05}
     assert dropout_frames(_series(values, "sharp_share"), "gaussian_blur") == []
