@@ -204,7 +204,7 @@ def _min_cost_pairs(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vectorised over columns. Written here, not imported: importing SciPy's optimisation
     package costs a fresh ``veilscan inspect`` about 0.4 s, more than the finder spends
     linking a clip's tracks (a frame holds a few tracks and boxes; ties may pair differently
-    than SciPy, at the same total cost; ``tests/test_tracking.py`` checks the totals).
+    than SciPy, at the same total cost; ``tests/test_finder_assign.py`` checks the totals).
     """
     flip = cost.shape[0] > cost.shape[1]
     a = np.asarray(cost.T if flip else cost, dtype=np.float64)  # rows <= columns
