@@ -36,7 +36,7 @@ class FinderConfig:
     180 faces (174) and found 173 of 180 dropouts (169); bench/finder.py's clean clips
     (defocus, shake, MPEG) still gave no false track; the 18 whole shots on cached bytes
     boxed 10558 of 10800 face frames (10465), 179/180 dropouts, but 13 false dropout frames
-    (6): a close-up's box lags the face as it grows."""
+    (6): a close-up's box lags the face as it grows (finder-0.24's dropout rules: 4)."""
     window_px: int = 7
     """Box window (scan pixels) over which local energies are averaged."""
     reblur_sigma_px: float = 1.5

@@ -212,7 +212,8 @@ def _rule_dropouts(frames: list[int], vals: np.ndarray, rule: DropoutRule) -> li
     """A mosaic's or a fill's dropouts: frames whose statistic rises ``rule.jump`` above the
     track's median and reaches ``rule.floor``, and also stands ``rule.jump`` above its own
     neighbours (:data:`LOCAL_FRAMES` each side), or belongs to a run of such frames that
-    steps up from the frames beside it and back down (a long dropout; see the blur rule).
+    steps up from the frames beside it and back down (a long dropout; unlike the blur rule,
+    a run that reaches a track's end is judged by the side that has three frames).
 
     The neighbours are what a whole-track median misses: a fine mosaic that H.264 smears
     while a face rushes at the camera rises slowly over 20 frames, past the floor, and with
