@@ -53,6 +53,12 @@ RECORD_NAME = "stack.json"
 GRPC_OFFSET = 10000
 # Internal SeaweedFS servers beside S3; each gets a free loopback port (and its gRPC partner).
 WEED_INTERNAL = ("master", "volume", "filer", "admin")
+# Volume slots of the volume server. Every bucket is a SeaweedFS collection with volumes of its
+# own, and left at 0 weed mini sizes the slots as free disk / volume size (25 with 26 GB free):
+# a machine with a fuller disk then refused the next bucket's first PUT with a 500 ("no free
+# volumes left"). Slots cost nothing until written (volumes are not preallocated), so the count
+# is fixed and generous; running out of disk itself still fails the write.
+WEED_VOLUME_SLOTS = 1000
 # Seconds a service gets to exit on SIGTERM before SIGKILL. weed stops S3 and the filer in
 # ~2 s, but its volume server can then wait indefinitely on a connection the filer left
 # mid-response (seen after ranged GETs); by then no S3 write can be in flight and everything
@@ -302,6 +308,7 @@ def _start_weed(root: Path, s3_port: int) -> dict[str, Any]:
         "-webdav=false",
         "-admin.ui=false",
         "-master.telemetry=false",
+        f"-volume.max={WEED_VOLUME_SLOTS}",
     ]
     # weed reads AWS_* / S3_BUCKET from its environment; the identity file alone must decide.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}

@@ -153,6 +153,23 @@ def test_stack_outlives_the_process_that_started_it(own_stack: Path) -> None:
 
 
 @pytest.mark.integration
+def test_store_has_room_for_many_buckets_whatever_the_free_disk(own_stack: Path) -> None:
+    """Each bucket takes a volume slot; weed's own default (free disk / volume size) ran out
+    mid-suite on a machine with a fuller disk."""
+    record = json.loads((own_stack / "stack.json").read_text())
+    master = record["weed"]["ports"]["master"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{master}/dir/status", timeout=5) as resp:
+        topology = json.load(resp)["Topology"]
+    assert topology["Max"] >= embedded.WEED_VOLUME_SLOTS
+    info = embedded.up(own_stack)
+    cli = _s3(info)
+    for i in range(30):  # more buckets than the 25 slots weed gave itself with 26 GB free
+        cli.create_bucket(Bucket=f"many-{i}")
+        cli.put_object(Bucket=f"many-{i}", Key="k", Body=b"x")
+    assert cli.get_object(Bucket="many-29", Key="k")["Body"].read() == b"x"
+
+
+@pytest.mark.integration
 def test_services_answer_only_with_the_stack_identity(own_stack: Path) -> None:
     info = embedded.up(own_stack)
     cli = _s3(info)
