@@ -3,6 +3,7 @@ rebuilt when what they are computed from changes, and never in the way when the 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,31 @@ def test_a_changed_source_file_means_a_new_table(store: Path, tmp_path: Path) ->
     kernel_cache._fingerprint.cache_clear()
     assert calls == [1, 1]
     assert len(list(store.iterdir())) == 2
+
+
+def _folder_of(store: Path, src: Path, text: str) -> Path:
+    """The fingerprint folder for ``src`` holding ``text``."""
+    src.write_text(text)
+    kernel_cache._fingerprint.cache_clear()
+    return store / f"{kernel_cache.FOLDER_PREFIX}{kernel_cache._fingerprint((src,))}"
+
+
+def test_only_the_newest_fingerprint_folders_are_kept(store: Path, tmp_path: Path) -> None:
+    src = tmp_path / "measure_like.py"
+    calls, build = _counting(np.zeros((3, 4)))
+    for version in range(5):  # five upgrades, each writing its folder a minute after the last
+        folder = _folder_of(store, src, f"v{version}")
+        kernel_cache.cached_table("iso", (1, 2, 3), (src,), build)
+        os.utime(folder, (1_000_000 + 60 * version,) * 2)
+    (store / "notes.txt").write_text("not ours")  # anything else in the store stays
+    newest = _folder_of(store, src, "v5")
+    kernel_cache.cached_table("iso", (1, 2, 3), (src,), build)
+    assert calls == [1] * 6
+    kept = {p for p in store.iterdir() if p.is_dir()}
+    assert kept == {newest, _folder_of(store, src, "v4"), _folder_of(store, src, "v3")}
+    assert len(kept) == kernel_cache.KEEP_FINGERPRINTS
+    assert (store / "notes.txt").exists()
+    kernel_cache._fingerprint.cache_clear()
 
 
 def test_a_corrupt_file_or_an_unwritable_store_only_costs_a_rebuild(

@@ -9,7 +9,8 @@ are stored under a fingerprint of those and read back bit for bit (``.npy``).
 Where: ``$VEILSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/veilscan``, else ``~/.cache/veilscan``;
 ``VEILSCAN_CACHE_DIR=""`` turns the store off. Anything that fails (a read-only home, a
 corrupt file, two workers writing at once) falls back to building the table: the store can
-make a process faster, never wrong.
+make a process faster, never wrong. Each new fingerprint (an upgrade, a changed build) starts
+a folder of a few MB; only the ``KEEP_FINGERPRINTS`` most recently written are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import functools
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +30,11 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "VEILSCAN_CACHE_DIR"
+FOLDER_PREFIX = "kernel-tables-"
+KEEP_FINGERPRINTS = 3
+"""Fingerprint folders kept when a new one starts: the current one and two before it, so
+that two installed versions used side by side (a venv per project) do not evict each
+other's tables, while every upgrade does not leave its folder behind for good."""
 
 
 def cache_root() -> Path | None:
@@ -56,7 +63,7 @@ def cached_table(name: str, key: tuple[int, ...], sources: tuple[Path, ...],
     if root is None:
         return build()
     try:
-        folder = root / f"kernel-tables-{_fingerprint(sources)}"
+        folder = root / f"{FOLDER_PREFIX}{_fingerprint(sources)}"
     except OSError:
         return build()
     path = folder / f"{name}-{'-'.join(str(k) for k in key)}.npy"
@@ -67,7 +74,9 @@ def cached_table(name: str, key: tuple[int, ...], sources: tuple[Path, ...],
     table = build()
     tmp = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            _evict_old_folders(root, folder)
         # Written aside and renamed: a worker reading at the same moment sees all or nothing.
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
@@ -80,3 +89,16 @@ def cached_table(name: str, key: tuple[int, ...], sources: tuple[Path, ...],
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
     return table
+
+
+def _evict_old_folders(root: Path, current: Path) -> None:
+    """Remove all but the ``KEEP_FINGERPRINTS`` most recently written fingerprint folders
+    (``current`` among them). A process still using an evicted folder just rebuilds."""
+    try:
+        others = [p for p in root.iterdir()
+                  if p.is_dir() and p.name.startswith(FOLDER_PREFIX) and p != current]
+        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in others[KEEP_FINGERPRINTS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
