@@ -6,6 +6,13 @@ Run (a few minutes on 2 cores):
 
     .venv/bin/python bench/finder.py            # full set
     .venv/bin/python bench/finder.py --quick    # a third of the clips, for iterating
+    .venv/bin/python bench/finder.py --encode-cache /tmp/bench-h264   # the same bytes each run
+
+libx264 here does not always turn the same frames into the same bytes (in one process, from
+identical YUV, one encoder thread too), so two runs differ by a few tracks' types although the
+finder is deterministic on bytes. To compare two versions of the finder, give both runs the
+same ``--encode-cache``: each clip's H.264 is kept there under a hash of its frames and encoder
+settings and read back on later runs.
 
 How the labelled set is built: faces are located once per source with CenterFace (every few
 frames, interpolated); each labelled clip is a segment of a source with one recipe from
@@ -23,7 +30,9 @@ least half the truth frames.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
+import os
 import platform
 import statistics
 import sys
@@ -66,10 +75,34 @@ Encoder = Callable[[list[np.ndarray], float], Sequence[np.ndarray | Pixels]]
 """Frames and frame rate in, the frames through a codec and back out (H.264 when not given)."""
 
 
+ENCODE_CACHE: Path | None = None
+"""Folder of kept H.264 encodes (``--encode-cache``); None encodes afresh every run."""
+
+
+def encoded(frames: Sequence[np.ndarray], crf: int, fps: float, **options: object) -> bytes:
+    """``footage.h264_bytes(frames, crf, fps, **options)``, read from ``ENCODE_CACHE`` when
+    it holds these frames at these settings (see the module's docstring for why)."""
+    if ENCODE_CACHE is None:
+        return h264_bytes(frames, crf, fps, **options)
+    h = hashlib.sha256(repr((crf, fps, sorted(options.items()), av.__version__)).encode())
+    for f in frames:
+        h.update(repr(f.shape).encode())
+        h.update(np.ascontiguousarray(f).tobytes())
+    path = ENCODE_CACHE / f"{h.hexdigest()[:24]}.mp4"
+    if path.exists():
+        return path.read_bytes()
+    data = h264_bytes(frames, crf, fps, **options)
+    ENCODE_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # a concurrent run sees the whole file or none
+    return data
+
+
 def h264_pixels(frames: list[np.ndarray], crf: int, fps: float) -> list[DecodedFrame]:
     """``frames`` through libx264 and back as ``veilscan inspect`` decodes them (the luma
     plane as it is, RGB when the detector asks): the finder is measured on what it runs on."""
-    with open_clip(io.BytesIO(h264_bytes(frames, crf, fps)), name="bench") as clip:
+    with open_clip(io.BytesIO(encoded(frames, crf, fps)), name="bench") as clip:
         return [p for _, p in clip.pixels()]
 
 
@@ -395,7 +428,7 @@ def long_clip(dropouts: tuple[int, ...] = (), recipe: Recipe = LONG_RECIPE, scal
         red.append(img)
         truth.append(boxes)
     # libx264's default preset
-    return h264_bytes(red, 23, 30, preset="medium", one_slice=one_slice), truth
+    return encoded(red, 23, 30, preset="medium", one_slice=one_slice), truth
 
 
 def shot_figures(data: bytes, truth: list[list[Box]]) -> tuple[list[TrackFinding], int, int,
@@ -631,7 +664,6 @@ def cli_check(data: bytes) -> tuple[float, float, list[float], list[float]]:
     start, the imports, the detector's session and the finder's tables included. The first
     is a machine's first run, the second any later one; two of each, alternating (a single
     process's time varies by seconds on this shared machine)."""
-    import os
     import subprocess
     import tempfile
 
@@ -667,7 +699,9 @@ def speed_lines(rounds: list[tuple[float, float, float]]) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a third of the clips")
+    add_cache_argument(ap)
     args = ap.parse_args()
+    use_cache(args)
     rng = np.random.default_rng(2026)
     t_start = time.perf_counter()
     sources = load_sources()
@@ -712,9 +746,17 @@ def main() -> None:
           f"{platform.processor() or platform.machine()}, {_cores()} cores, no GPU")
 
 
-def _cores() -> int:
-    import os
+def add_cache_argument(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--encode-cache", type=Path, metavar="DIR",
+                    help="keep each clip's H.264 here and reuse it (comparable runs)")
 
+
+def use_cache(args: argparse.Namespace) -> None:
+    global ENCODE_CACHE
+    ENCODE_CACHE = args.encode_cache
+
+
+def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
