@@ -50,7 +50,7 @@ import numpy as np
 from veilscan.catalog.clip_result import TrackFinding, box_sigma
 from veilscan.footage import h264_bytes, h264_roundtrip, mpeg_roundtrip
 from veilscan.tasks.decode import DecodedFrame, open_clip
-from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames
+from veilscan.tasks.finder import detector_version, find_in_frames
 from veilscan.tasks.finder.confirm import detect_faces
 from veilscan.tasks.finder.frames import Pixels
 from veilscan.tasks.inspect import inspect_clip
@@ -742,7 +742,8 @@ def main() -> None:
             print(f"   `veilscan inspect FILE` with {label}: "
                   + ", ".join(f"{w:5.2f} s" for w in walls)
                   + f"; the faster {best / t_rgb:.2f}x to RGB, {best / t_dec:.2f}x to decode")
-    print(f"\nBench wall time {time.perf_counter() - t_start:.0f} s; detector {DETECTOR_VERSION}; "
+    print(f"\nBench wall time {time.perf_counter() - t_start:.0f} s; "
+          f"detector {detector_version()}; "
           f"{platform.processor() or platform.machine()}, {_cores()} cores, no GPU")
 
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import finder as bench  # noqa: E402
 
 from veilscan.catalog.clip_result import box_sigma  # noqa: E402
-from veilscan.tasks.finder import DETECTOR_VERSION, find_in_frames  # noqa: E402
+from veilscan.tasks.finder import detector_version, find_in_frames  # noqa: E402
 from veilscan.tasks.obfuscate import Recipe  # noqa: E402
 from veilscan.tasks.obfuscate import apply as obfuscate  # noqa: E402
 
@@ -141,7 +141,7 @@ def main() -> None:
               f"{c[4]:>4}/{c[3]:<4}")
     print(f"{'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>3}/{total[1]:<3} "
           f"{statistics.median(sum(errors.values(), [])):12.2f} {total[4]:>4}/{total[3]:<4}")
-    print(f"{time.perf_counter() - t0:.0f} s; detector {DETECTOR_VERSION}")
+    print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from veilscan.catalog.clip_result import SCHEMA_VERSION, ClipInfo, ClipResult
 from veilscan.tasks.decode import ClipDecodeError, open_clip
-from veilscan.tasks.finder import DETECTOR_VERSION, FinderConfig, RedactionFinder
+from veilscan.tasks.finder import FinderConfig, RedactionFinder, detector_version
 from veilscan.tasks.score import RISK_MODEL_VERSION, TierThresholds, score_track
 
 _PREFETCH, _PREFETCH_BIG, _PREFETCH_BYTES = 16, 8, 96 << 20
@@ -31,7 +31,7 @@ def _prefetch(info: ClipInfo) -> int:
 
 def versions() -> dict[str, str]:
     """The versions a result depends on; the scan ledger keys on them."""
-    return {"detector": DETECTOR_VERSION, "risk_model": RISK_MODEL_VERSION,
+    return {"detector": detector_version(), "risk_model": RISK_MODEL_VERSION,
             "schema": SCHEMA_VERSION}
 
 

@@ -1,9 +1,19 @@
 """Find faces that were already redacted (blur, mosaic, solid), track them, catch dropouts.
 
-Public API: :class:`RedactionFinder` (streaming), :func:`find_in_frames`, :data:`DETECTOR_VERSION`.
+Public API: :class:`RedactionFinder` (streaming), :func:`find_in_frames`, :data:`DETECTOR_VERSION`,
+:func:`detector_version`.
 """
 
 from veilscan.tasks.finder.config import DETECTOR_VERSION, FinderConfig
+from veilscan.tasks.finder.confirm import whole_frame_int8
 from veilscan.tasks.finder.finder import RedactionFinder, find_in_frames
 
-__all__ = ["DETECTOR_VERSION", "FinderConfig", "RedactionFinder", "find_in_frames"]
+
+def detector_version() -> str:
+    """:data:`DETECTOR_VERSION`, marked ``+int8`` where the whole-frame passes run the int8
+    network (``VEILSCAN_CENTERFACE_PRECISION=int8``: other findings, so other ledger keys)."""
+    return DETECTOR_VERSION + ("+int8" if whole_frame_int8() else "")
+
+
+__all__ = ["DETECTOR_VERSION", "FinderConfig", "RedactionFinder", "detector_version",
+           "find_in_frames"]

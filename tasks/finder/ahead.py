@@ -38,7 +38,7 @@ def detect_at_sides(rgb: np.ndarray, sides: tuple[int, ...],
             src, (max(1, round(fw * f)), max(1, round(fh * f))), interpolation=cv2.INTER_AREA)
         src, f_src = small, f
         out.append([(x / f, y / f, w / f, h / f, s) for x, y, w, h, s
-                    in detect_faces(np.ascontiguousarray(small), threshold)])
+                    in detect_faces(np.ascontiguousarray(small), threshold, int8=True)])
     return out
 
 

@@ -9,7 +9,8 @@ are stored under a fingerprint of those and read back bit for bit (``.npy``).
 Where: ``$VEILSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/veilscan``, else ``~/.cache/veilscan``;
 ``VEILSCAN_CACHE_DIR=""`` turns the store off. Anything that fails (a read-only home, a
 corrupt file, two workers writing at once) falls back to building the table: the store can
-make a process faster, never wrong. Each new fingerprint (an upgrade, a changed build) starts
+make a process faster, never wrong. The int8 CenterFace of :mod:`.centerface_int8` is kept
+here too, as a byte array. Each new fingerprint (an upgrade, a changed build) starts
 a folder of a few MB; only the ``KEEP_FINGERPRINTS`` most recently written are kept.
 """
 

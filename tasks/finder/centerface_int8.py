@@ -1,0 +1,193 @@
+"""CenterFace in int8 for the finder's whole-frame passes on CPU, on request: a faster scan.
+
+CenterFace's whole-frame passes are the largest single cost of a CPU scan (about 0.8 of the
+4.6 CPU-s the bench's speed clip takes: 40 ms a 640 px pass). ONNX Runtime's static
+quantiser turns the shipped float32 graph into int8 (QDQ; weights per channel, activation
+ranges from a calibration set): about 20 ms a pass on a CPU with VNNI.
+
+The calibration set is made here, from images scikit-image ships, so that nothing but
+installed packages is needed: the astronaut's face clear and under our own redaction
+recipes, at four sizes and small on wide scenes, and LFW face crops. Two parts of the graph
+stay float32, for little cost:
+
+* the stem and the first two MobileNetV2 blocks (up to the first 24-channel output):
+  quantised, they carried most of the error of the scores (the peak at a face off by up
+  to 0.56 and by 0.18 at the 95th percentile, against 0.17 and 0.05 with them kept, on
+  768 redacted and clear faces of the shared footage);
+* the upsampling neck and the heads (from the first transposed convolution on): quantised,
+  the boxes moved by 5% of the face's width for one face in ten, against 3%.
+
+Zoomed crops of a candidate (``confirm.face_in_region``) keep the float32 network: there a
+score near the threshold decides, and they cost little.
+
+Built once per machine (about 4 s) and kept in the finder's table store
+(:mod:`.kernel_cache`), keyed by the builder, the source model and ONNX Runtime's version:
+the build is deterministic, so a stored model and a fresh one give the same findings.
+
+Off unless ``VEILSCAN_CENTERFACE_PRECISION=int8``: the scan is faster (the bench's speed
+clip 2.80x against 3.03x the time PyAV takes to decode it, median of 5 alternating rounds),
+but the detector's boxes move by a few pixels and the finder's readings downstream with
+them. On ``bench/finder.py``'s cached clips the in-scope dropout recall went from 97/99 to
+95/99 and over all clips from 100/106 to 96/106 (precision 0.90 to 0.93), recall, precision
+and types in scope unchanged; ``bench/finder_foreign.py`` the same tracks and dropouts, one
+type more. A missed dropout is a face shown: float32 stays the default. The scan ledger
+keys on the choice (:func:`veilscan.tasks.finder.detector_version`).
+
+Used on ONNX Runtime's CPU provider only, and only where int8 arithmetic is exact: on x86
+without VNNI, ONNX Runtime's int8 kernels can saturate (``pmaddubsw``), so those CPUs keep
+float32.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from veilscan.tasks.finder.kernel_cache import cached_table
+
+log = logging.getLogger(__name__)
+
+PRECISION_ENV = "VEILSCAN_CENTERFACE_PRECISION"
+_FLOAT_UNTIL_CHANNELS = 24
+"""The stem: nodes up to the first convolution with this many outputs stay float32."""
+
+
+def int8_wanted() -> bool:
+    """Whether the CPU provider should run the int8 model here (see the module's notes)."""
+    if os.environ.get(PRECISION_ENV, "float32").lower() != "int8":
+        return False
+    if platform.machine().lower() not in ("x86_64", "amd64", "i686", "x86"):
+        return True  # ARM's int8 dot products do not saturate
+    return _has_vnni()
+
+
+@functools.cache
+def _has_vnni() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False  # no way to tell: float32 is always right
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def calibration_images() -> list[np.ndarray]:
+    """RGB images for the activation ranges: faces clear and redacted, large and small."""
+    import skimage.data as sd
+
+    from veilscan.tasks.obfuscate import Recipe, apply
+
+    recipes = [None, Recipe("gaussian_blur", 3), Recipe("gaussian_blur", 8),
+               Recipe("box_blur", 9), Recipe("mosaic", 8), Recipe("motion_blur", 15),
+               Recipe("solid")]
+    astronaut = sd.astronaut()
+    face = (165, 30, 95, 125)  # the astronaut's face (x, y, w, h) in the 512 px image
+    faces = [astronaut if r is None else apply(astronaut.copy(), face, r) for r in recipes]
+    out = [_fit(img, side) for side in (640, 384, 256, 140) for img in faces]
+    rng = np.random.default_rng(0)
+    scenes = [sd.coffee(), sd.chelsea(), sd.rocket(), np.dstack([sd.camera()] * 3), astronaut]
+    for scene in scenes:  # small faces on a wide picture, as whole-frame passes see them
+        canvas = cv2.resize(scene, (640, 360), interpolation=cv2.INTER_AREA)
+        for img in faces:
+            f = rng.uniform(0.25, 0.8)
+            small = cv2.resize(img[0:200, 120:300], None, fx=f, fy=f,
+                               interpolation=cv2.INTER_AREA)
+            y = int(rng.integers(0, 360 - small.shape[0]))
+            x = int(rng.integers(0, 640 - small.shape[1]))
+            canvas[y:y + small.shape[0], x:x + small.shape[1]] = small
+        out.append(canvas)
+    lfw = (sd.lfw_subset() * 255).astype(np.uint8)  # 200 grey 25 x 25 face crops
+    for k in range(0, 200, 40):
+        tile = np.vstack([np.hstack(list(lfw[k + 8 * i:k + 8 * i + 8])) for i in range(5)])
+        big = cv2.resize(tile, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+        out.append(np.dstack([big] * 3))
+    return out
+
+
+def _fit(img: np.ndarray, side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    f = side / max(h, w)
+    return cv2.resize(img, (max(8, round(w * f)), max(8, round(h * f))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def blob(rgb: np.ndarray) -> np.ndarray:
+    """The network's input for ``rgb``, padded up to multiples of 32 as ``detect_faces`` does."""
+    h, w = rgb.shape[:2]
+    hn, wn = int(np.ceil(h / 32) * 32), int(np.ceil(w / 32) * 32)
+    return cv2.dnn.blobFromImage(rgb, 1.0, (wn, hn), (0, 0, 0), swapRB=False, crop=False)
+
+
+def quantize(model: bytes) -> bytes:
+    """The int8 graph of ``model`` (the prepared float32 CenterFace, dynamic input size)."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import version_converter
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    ort.set_default_logger_severity(3)  # the pre-processing lists every unused initializer
+    with tempfile.TemporaryDirectory() as tmp:
+        src, pre, out = (Path(tmp) / n for n in ("src.onnx", "pre.onnx", "int8.onnx"))
+        # Per-channel scales need opset 13's DequantizeLinear; the file is opset 9.
+        onnx.save(version_converter.convert_version(onnx.load_from_string(model), 13), src)
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        graph = onnx.load(pre)
+        keep_float = _kept_float(graph)
+        onnx.save(graph, pre)
+        name = graph.graph.input[0].name
+        blobs = iter([blob(img) for img in calibration_images()])
+
+        class Reader(CalibrationDataReader):
+            def get_next(self) -> dict[str, np.ndarray] | None:
+                b = next(blobs, None)
+                return None if b is None else {name: b}
+
+        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                        nodes_to_exclude=keep_float)
+        return out.read_bytes()
+
+
+def _kept_float(graph) -> list[str]:  # noqa: ANN001 (an onnx.ModelProto, imported lazily)
+    """Name every node (the file's are empty) and return the names of those that stay float32:
+    the stem (up to the first convolution with ``_FLOAT_UNTIL_CHANNELS`` outputs) and the
+    neck and heads (from the first transposed convolution on)."""
+    dims = {t.name: list(t.dims) for t in graph.graph.initializer}
+    nodes = graph.graph.node
+    for i, node in enumerate(nodes):
+        node.name = f"{node.op_type}_{i}"
+    stem = next((i for i, n in enumerate(nodes) if n.op_type == "Conv"
+                 and dims.get(n.input[1], [0])[0] == _FLOAT_UNTIL_CHANNELS), None)
+    neck = next((i for i, n in enumerate(nodes) if n.op_type == "ConvTranspose"), None)
+    if stem is None or neck is None or neck <= stem:
+        raise ValueError("CenterFace's graph is not the one this quantiser was tuned on")
+    return [n.name for n in [*nodes[:stem + 1], *nodes[neck:]]]
+
+
+def int8_centerface(model: bytes, source: Path) -> bytes | None:
+    """The int8 graph of ``model`` (read from ``source``), from the store or built now; None
+    if quantising fails (the caller keeps float32)."""
+    try:
+        import onnxruntime as ort
+
+        table = cached_table(f"centerface-int8-ort{ort.__version__}", (1,),
+                             (Path(__file__), source),
+                             lambda: np.frombuffer(quantize(model), np.uint8))
+    except Exception as exc:  # an ONNX Runtime without the quantiser, an odd graph
+        log.warning("CenterFace stays float32: int8 model not built (%r)", exc)
+        return None
+    return table.tobytes()
