@@ -32,7 +32,7 @@ def _heat(model: bytes):  # noqa: ANN202
     options.log_severity_level = 3
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    return lambda rgb: session.run(["537"], {name: q8.blob(rgb)})[0][0, 0]
+    return lambda rgb: session.run(["537"], {name: confirm.network_input(rgb)})[0][0, 0]
 
 
 def test_the_stem_and_the_neck_stay_float32() -> None:

@@ -117,13 +117,6 @@ def _fit(img: np.ndarray, side: int) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def blob(rgb: np.ndarray) -> np.ndarray:
-    """The network's input for ``rgb``, padded up to multiples of 32 as ``detect_faces`` does."""
-    h, w = rgb.shape[:2]
-    hn, wn = int(np.ceil(h / 32) * 32), int(np.ceil(w / 32) * 32)
-    return cv2.dnn.blobFromImage(rgb, 1.0, (wn, hn), (0, 0, 0), swapRB=False, crop=False)
-
-
 def quantize(model: bytes) -> bytes:
     """The int8 graph of ``model`` (the prepared float32 CenterFace, dynamic input size)."""
     import onnx
@@ -138,6 +131,8 @@ def quantize(model: bytes) -> bytes:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from veilscan.tasks.finder.confirm import network_input  # it imports this module
+
     ort.set_default_logger_severity(3)  # the pre-processing lists every unused initializer
     with tempfile.TemporaryDirectory() as tmp:
         src, pre, out = (Path(tmp) / n for n in ("src.onnx", "pre.onnx", "int8.onnx"))
@@ -148,7 +143,7 @@ def quantize(model: bytes) -> bytes:
         keep_float = _kept_float(graph)
         onnx.save(graph, pre)
         name = graph.graph.input[0].name
-        blobs = iter([blob(img) for img in calibration_images()])
+        blobs = iter([network_input(img) for img in calibration_images()])
 
         class Reader(CalibrationDataReader):
             def get_next(self) -> dict[str, np.ndarray] | None:

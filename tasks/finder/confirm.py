@@ -211,6 +211,13 @@ def _forward(backend: str = "auto", int8: bool = False) -> Forward | None:
 Detection = tuple[float, float, float, float, float]
 
 
+def network_input(rgb: np.ndarray) -> np.ndarray:
+    """The network's input blob for ``rgb``: its sides resized up to multiples of 32."""
+    h, w = rgb.shape[:2]
+    hn, wn = int(np.ceil(h / 32) * 32), int(np.ceil(w / 32) * 32)
+    return cv2.dnn.blobFromImage(rgb, 1.0, (wn, hn), (0, 0, 0), swapRB=False, crop=False)
+
+
 def detect_faces(rgb: np.ndarray, threshold: float = 0.35,
                  backend: str = "auto", int8: bool = False) -> list[Detection]:
     """CenterFace detections ``(x, y, w, h, score)`` in the pixels of ``rgb`` (HxWx3 uint8).
@@ -225,8 +232,8 @@ def detect_faces(rgb: np.ndarray, threshold: float = 0.35,
     if forward is None or rgb.shape[0] < 8 or rgb.shape[1] < 8:
         return []
     h, w = rgb.shape[:2]
-    hn, wn = int(np.ceil(h / 32) * 32), int(np.ceil(w / 32) * 32)
-    blob = cv2.dnn.blobFromImage(rgb, 1.0, (wn, hn), (0, 0, 0), swapRB=False, crop=False)
+    blob = network_input(rgb)
+    hn, wn = blob.shape[2:]
     heat, scale, offset, _ = forward(blob)
     heat = heat[0, 0]
     ys, xs = np.where(heat > threshold)
