@@ -39,3 +39,31 @@ def test_a_redaction_that_is_gone_is_not_placed():
     recipe = Recipe("gaussian_blur", 8.0)
     a, b = h264_roundtrip([_scene(200, 120, recipe), _scene(200, 120, recipe, head=False)], 23)
     assert follow(_grey(a), _grey(b), (222, 136, 68, 94)) is None
+
+
+def test_a_pillarbox_edge_does_not_carry_the_box_away(shared_media):
+    """The talking head pillarboxed in black (1920 x 1080), its face blurred, the box a held
+    track had at frame 12 (it reaches over the bar's edge): frame 15's best match lay 145 px
+    down the bar at 0.616, against 0.602 where the box stood, and the track lost the face
+    (a second track took it up). A weak match no better than staying put is not taken."""
+    import av
+
+    from veilscan.tasks.finder.confirm import detect_faces
+
+    pics = []
+    with av.open(str(shared_media / "talking_head_608x1080.mp4")) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in (12, 15):
+                rgb = frame.to_ndarray(format="rgb24")
+                x, y, w, h = (int(v * 2) for v in detect_faces(
+                    np.ascontiguousarray(rgb[::2, ::2]), 0.5)[0][:4])
+                canvas = np.zeros((1080, 1920, 3), np.uint8)
+                canvas[:, 656:656 + 608] = rgb
+                pics.append(apply(canvas, (656 + x, max(0, y), w, h),
+                                  Recipe("gaussian_blur", 6.0)))
+            if i >= 15:
+                break
+    a, b = h264_roundtrip(pics, 23)
+    for held in ((979, 0, 283, 314), (990, 0, 270, 320)):
+        box = follow(_grey(a), _grey(b), held)
+        assert box is None or abs(box[1] - held[1]) < 60, box
