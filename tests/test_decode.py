@@ -81,6 +81,20 @@ def test_pixels_are_the_frames_rgb_and_its_luma(clip_bytes):
         assert np.array_equal(p.rgb(), f)
 
 
+def test_stretching_the_luma_leaves_the_decoders_plane_as_it_was():
+    """A frame as wide as the decoder's row stride (no padding) hands over its plane as a
+    contiguous array; the studio-range stretch must not write into it, or the RGB converted
+    from that plane later (the detector's frames) is wrong."""
+    rng = np.random.default_rng(4)
+    frames = [rng.integers(0, 255, (64, 128, 3), dtype=np.uint8) for _ in range(6)]
+    data = h264_bytes(frames, 23, 25)
+    with open_clip(io.BytesIO(data), name="c") as clip:
+        pixels = list(clip.pixels())
+    assert all(p.grey.flags["C_CONTIGUOUS"] for _, p in pixels)
+    for (_, p), (_, f) in zip(pixels, _frames(data, 0), strict=True):
+        assert np.array_equal(p.rgb(), f)
+
+
 def test_studio_range_luma_is_stretched_to_full_range():
     """Luma 16-235 (studio range, what H.264 carries) becomes grey 0-255, saturated."""
     import av
