@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from veilscan.tasks.finder.measure import step_pairs, structure_and_sharp
+from veilscan.tasks.finder.quantiles import u8_percentiles
 
 _CORE_INSET = 0.2
 """Share of the box's width and height cut from each side before measuring."""
@@ -98,13 +99,13 @@ def region_detail(grey: np.ndarray, box: tuple[int, int, int, int]) -> Detail | 
     x1, y1 = min(fw, x + w - dx), min(fh, y + h - dy)
     if x1 - x0 < 10 or y1 - y0 < 10:
         return None
-    g = grey[y0:y1, x0:x1]
-    f = _MAX_SIDE_PX / max(g.shape)
+    g8 = grey[y0:y1, x0:x1]
+    f = _MAX_SIDE_PX / max(g8.shape)
     if f < 1.0:
-        g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    g = g.astype(np.float32)
-    p10, p90 = np.percentile(g[::2, ::2], (10, 90))  # every 4th pixel: plenty for a range
-    return Detail(_sharp_share(g), _off_grid(g), float(p90 - p10), _least_direction(g))
+        g8 = cv2.resize(g8, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    p10, p90 = u8_percentiles(g8[::2, ::2], (10, 90))  # every 4th pixel: plenty for a range
+    g = g8.astype(np.float32)
+    return Detail(_sharp_share(g), _off_grid(g), p90 - p10, _least_direction(g))
 
 
 def _sharp_share(g: np.ndarray) -> float:

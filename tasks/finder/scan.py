@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from veilscan.tasks.finder.config import FinderConfig
+from veilscan.tasks.finder.quantiles import u8_percentiles
 
 _DX = np.array([[-1.0, 1.0]], np.float32)
 _DY = _DX.T.copy()
@@ -220,17 +221,18 @@ def refine_box(grey: np.ndarray, box: tuple[int, int, int, int], cfg: FinderConf
     m = slack_px
     pad = m + 6  # the edge search compares 5 px bands on either side
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(fw, x + w + pad), min(fh, y + h + pad)
-    g = grey[y0:y1, x0:x1].astype(np.float32)
+    g8 = grey[y0:y1, x0:x1]
+    g = g8.astype(np.float32)
     gx = cv2.filter2D(g, cv2.CV_32F, _DX, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
     gy = cv2.filter2D(g, cv2.CV_32F, _DY, anchor=(0, 0), borderType=cv2.BORDER_REFLECT)
     e0 = cv2.boxFilter(gx * gx + gy * gy, cv2.CV_32F, (3, 3))
     e1 = grad_energy(cv2.GaussianBlur(g, (0, 0), cfg.reblur_sigma_px), 3)
     outside = (e1 > cfg.structure_min) & (e0 > cfg.sharp_ratio_min * e1)
     content = (e1 > cfg.structure_min) & ~outside
-    inner = g[y - y0 + h // 4:y - y0 + 3 * h // 4, x - x0 + w // 4:x - x0 + 3 * w // 4]
-    if inner.size and float(np.percentile(inner, 90) - np.percentile(inner, 10)) < 6:
+    inner = g8[y - y0 + h // 4:y - y0 + 3 * h // 4, x - x0 + w // 4:x - x0 + 3 * w // 4]
+    p10, fill, p90 = u8_percentiles(inner, (10, 50, 90)) if inner.size else (0.0, 0.0, 0.0)
+    if inner.size and p90 - p10 < 6:
         # Solid fill: anything that differs from the fill colour ends it.
-        fill = float(np.median(inner))
         outside = np.abs(g - fill) > 8
         content = ~outside
     bx0, by0 = x - x0, y - y0
