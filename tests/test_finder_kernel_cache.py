@@ -64,16 +64,18 @@ def _folder_of(store: Path, src: Path, text: str) -> Path:
 def test_only_the_newest_fingerprint_folders_are_kept(store: Path, tmp_path: Path) -> None:
     src = tmp_path / "measure_like.py"
     calls, build = _counting(np.zeros((3, 4)))
-    for version in range(5):  # five upgrades, each writing its folder a minute after the last
+    n = kernel_cache.KEEP_FINGERPRINTS + 2
+    for version in range(n):  # upgrades, each writing its folder a minute after the last
         folder = _folder_of(store, src, f"v{version}")
         kernel_cache.cached_table("iso", (1, 2, 3), (src,), build)
         os.utime(folder, (1_000_000 + 60 * version,) * 2)
     (store / "notes.txt").write_text("not ours")  # anything else in the store stays
-    newest = _folder_of(store, src, "v5")
+    newest = _folder_of(store, src, f"v{n}")
     kernel_cache.cached_table("iso", (1, 2, 3), (src,), build)
-    assert calls == [1] * 6
+    assert calls == [1] * (n + 1)
     kept = {p for p in store.iterdir() if p.is_dir()}
-    assert kept == {newest, _folder_of(store, src, "v4"), _folder_of(store, src, "v3")}
+    assert kept == {newest} | {_folder_of(store, src, f"v{v}")
+                               for v in range(n - kernel_cache.KEEP_FINGERPRINTS + 1, n)}
     assert len(kept) == kernel_cache.KEEP_FINGERPRINTS
     assert (store / "notes.txt").exists()
     kernel_cache._fingerprint.cache_clear()

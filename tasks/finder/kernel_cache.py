@@ -32,10 +32,12 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "VEILSCAN_CACHE_DIR"
 FOLDER_PREFIX = "kernel-tables-"
-KEEP_FINGERPRINTS = 3
-"""Fingerprint folders kept when a new one starts: the current one and two before it, so
-that two installed versions used side by side (a venv per project) do not evict each
-other's tables, while every upgrade does not leave its folder behind for good."""
+KEEP_FINGERPRINTS = 6
+"""Fingerprint folders kept when a new one starts: the current one and five before it. An
+installed version writes two (its kernel tables, and its int8 CenterFace, whose fingerprint
+covers the source model), so that two or three versions used side by side (a venv per
+project) do not evict each other's, while every upgrade does not leave its folders behind
+for good."""
 
 
 def cache_root() -> Path | None:
