@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from finder import LONG_DROPOUTS, long_clip, shot_figures, whole_shot  # noqa: E402
 
-from veilscan.tasks.finder import DETECTOR_VERSION  # noqa: E402
+from veilscan.tasks.finder import detector_version  # noqa: E402
 from veilscan.tasks.obfuscate import Recipe  # noqa: E402
 
 RECIPES = (Recipe("gaussian_blur", 3), Recipe("gaussian_blur", 6), Recipe("gaussian_blur", 12),
@@ -47,7 +47,7 @@ def main() -> None:
     c, n, h, d, f = totals
     print(f"total: face frames covered {c}/{n} ({c / n:.2f}), dropouts found {h}/{d}, "
           f"false dropout frames {f}")
-    print(f"{time.perf_counter() - t0:.0f} s; detector {DETECTOR_VERSION}")
+    print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from test_finder import make_clip
 from veilscan.footage import h264_roundtrip
 from veilscan.tasks.finder import RedactionFinder
 from veilscan.tasks.finder.ahead import FramePrep
+from veilscan.tasks.finder.confirm import whole_frame_int8
 from veilscan.tasks.finder.frames import RGBPixels
 from veilscan.tasks.obfuscate import Recipe
 
@@ -59,21 +60,26 @@ def test_the_worker_runs_only_the_passes_a_settling_finder_uses(monkeypatch):
     ran, used = [], []
     prepare, faces = FramePrep._prepare, RedactionFinder._faces
 
-    def spy_prepare(self, index, pixels, sides):
+    def spy_prepare(self, index, pixels, sides, int8):
         if sides:
-            ran.append((index, sides))
-        return prepare(self, index, pixels, sides)
+            ran.append((index, sides, int8))
+        return prepare(self, index, pixels, sides, int8)
 
     def spy_faces(self, pixels):
-        used.append((self._last_index, self._detector_sides(self._shape)))
+        used.append((self._last_index, self._detector_sides(self._shape),
+                     self._int8_at(self._stride)))
         return faces(self, pixels)
 
     monkeypatch.setattr(FramePrep, "_prepare", spy_prepare)
     monkeypatch.setattr(RedactionFinder, "_faces", spy_faces)
     assert len(_findings(frames, 16)) == 1
-    settled = [i for i, sides in used if len(sides) == 1]
+    settled = [i for i, sides, _ in used if len(sides) == 1]
     assert len(settled) >= 2  # it settled: the coarse pass stopped
+    # The worker's guess (the network too) is what the finder then used.
     assert ran == [u for u in used if u[0] != len(frames) - 1]  # the last frame: inline
+    # Settled shots' passes alone run int8 (where it runs at all: whole_frame_int8).
+    assert [i8 for _, sides, i8 in used] == [
+        len(sides) == 1 and whole_frame_int8(settled=True) for _, sides, _ in used]
 
 
 def test_a_failure_on_the_worker_is_raised_to_the_caller():

@@ -1,4 +1,5 @@
-"""CenterFace quantised to int8 for CPU workers, on request (tasks/finder/centerface_int8.py):
+"""CenterFace quantised to int8 for CPU workers (tasks/finder/centerface_int8.py), for settled
+shots' whole-frame passes by default and every one on request:
 built from the shipped model and scikit-image's images alone, kept in the table store, close
 to the float32 network on real redacted faces, and keyed into the scan ledger."""
 
@@ -79,13 +80,30 @@ def test_int8_only_where_asked_and_exact(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(q8.platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(q8, "_has_vnni", lambda: True)
     monkeypatch.delenv(q8.PRECISION_ENV, raising=False)
-    assert not q8.int8_wanted()  # float32 unless asked
-    monkeypatch.setenv(q8.PRECISION_ENV, "int8")
-    assert q8.int8_wanted()
+    assert q8.precision() == "settled"  # settled shots' passes unless asked otherwise
+    for asked in q8.PRECISIONS:
+        monkeypatch.setenv(q8.PRECISION_ENV, asked.upper())
+        assert q8.precision() == asked
     monkeypatch.setattr(q8, "_has_vnni", lambda: False)
-    assert not q8.int8_wanted()  # int8 kernels could saturate here
+    assert q8.precision() == "float32"  # int8 kernels could saturate here
     monkeypatch.setattr(q8.platform, "machine", lambda: "aarch64")
-    assert q8.int8_wanted()
+    assert q8.precision() == "int8"
+    monkeypatch.setenv(q8.PRECISION_ENV, "fp16")
+    with pytest.raises(ValueError, match="VEILSCAN_CENTERFACE_PRECISION='fp16'"):
+        q8.precision()
+
+
+def test_which_passes_run_int8(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VEILSCAN_CENTERFACE_BACKEND", raising=False)
+    monkeypatch.setattr(confirm, "_torch_preferred", lambda: False)
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    for mode, settled, other in (("float32", False, False), ("settled", True, False),
+                                 ("int8", True, True)):
+        monkeypatch.setattr(confirm, "precision", lambda mode=mode: mode)
+        assert confirm.whole_frame_int8(settled=True) == (settled and not cuda)
+        assert confirm.whole_frame_int8(settled=False) == (other and not cuda)
+    monkeypatch.setenv("VEILSCAN_CENTERFACE_BACKEND", "opencv")
+    assert not confirm.whole_frame_int8(settled=True)
 
 
 def test_the_ledger_keys_on_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,13 +112,13 @@ def test_the_ledger_keys_on_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.delenv("VEILSCAN_CENTERFACE_BACKEND", raising=False)
     monkeypatch.setattr(confirm, "_torch_preferred", lambda: False)
-    monkeypatch.setattr(confirm, "int8_wanted", lambda: False)
+    monkeypatch.setattr(confirm, "precision", lambda: "float32")
     assert versions()["detector"] == DETECTOR_VERSION
-    monkeypatch.setattr(confirm, "int8_wanted", lambda: True)
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        assert versions()["detector"] == DETECTOR_VERSION  # CUDA runs float32
-    else:
-        assert versions()["detector"] == DETECTOR_VERSION + "+int8"
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    for mode, mark in (("settled", "+int8s"), ("int8", "+int8")):
+        monkeypatch.setattr(confirm, "precision", lambda mode=mode: mode)
+        # CUDA runs float32
+        assert versions()["detector"] == DETECTOR_VERSION + ("" if cuda else mark)
     monkeypatch.setenv("VEILSCAN_CENTERFACE_BACKEND", "opencv")
     assert versions()["detector"] == DETECTOR_VERSION
 
@@ -115,7 +133,7 @@ def test_whole_frame_passes_run_int8_and_crops_float32(monkeypatch: pytest.Monke
         return model
 
     monkeypatch.delenv("VEILSCAN_CENTERFACE_BACKEND", raising=False)
-    monkeypatch.setattr(confirm, "int8_wanted", lambda: True)
+    monkeypatch.setattr(confirm, "precision", lambda: "settled")
     monkeypatch.setattr(confirm, "int8_centerface", int8_centerface)
     confirm._onnxruntime_int8_forward.cache_clear()
     try:

@@ -25,10 +25,11 @@ from veilscan.tasks.finder.confirm import Detection, detect_faces
 from veilscan.tasks.finder.frames import Pixels
 
 
-def detect_at_sides(rgb: np.ndarray, sides: tuple[int, ...],
-                    threshold: float) -> list[list[Detection]]:
+def detect_at_sides(rgb: np.ndarray, sides: tuple[int, ...], threshold: float,
+                    int8: bool = False) -> list[list[Detection]]:
     """CenterFace over the whole of ``rgb`` downscaled to each longer side in ``sides`` (in
-    order, each pass downscaling the previous one: less to read), in frame px."""
+    order, each pass downscaling the previous one: less to read), in frame px; ``int8``:
+    on the int8 network (``confirm.whole_frame_int8``)."""
     fh, fw = rgb.shape[:2]
     out = []
     src, f_src = rgb, 1.0
@@ -38,7 +39,7 @@ def detect_at_sides(rgb: np.ndarray, sides: tuple[int, ...],
             src, (max(1, round(fw * f)), max(1, round(fh * f))), interpolation=cv2.INTER_AREA)
         src, f_src = small, f
         out.append([(x / f, y / f, w / f, h / f, s) for x, y, w, h, s
-                    in detect_faces(np.ascontiguousarray(small), threshold, int8=True)])
+                    in detect_faces(np.ascontiguousarray(small), threshold, int8=int8)])
     return out
 
 
@@ -53,6 +54,8 @@ class Prepared:
     """Longer sides CenterFace ran at (empty: none ran)."""
     faces: list[list[Detection]]
     """Detections per side in ``sides``, frame px."""
+    int8: bool = False
+    """Whether they came from the int8 network."""
 
 
 class FramePrep:
@@ -68,12 +71,14 @@ class FramePrep:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def submit(self, index: int, pixels: Pixels, sides: tuple[int, ...]) -> None:
-        """Queue frame ``index``; ``sides``: the detector passes it will likely need."""
+    def submit(self, index: int, pixels: Pixels, sides: tuple[int, ...],
+               int8: bool = False) -> None:
+        """Queue frame ``index``; ``sides``: the detector passes it will likely need (on the
+        int8 network if ``int8``)."""
         if self._pool is None:
-            self._pending.append(self._prepare(index, pixels, sides))
+            self._pending.append(self._prepare(index, pixels, sides, int8))
         else:
-            self._pending.append(self._pool.submit(self._prepare, index, pixels, sides))
+            self._pending.append(self._pool.submit(self._prepare, index, pixels, sides, int8))
 
     def pop(self) -> Prepared:
         """The oldest queued frame, once ready (a worker's error is raised here)."""
@@ -87,8 +92,9 @@ class FramePrep:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _prepare(self, index: int, pixels: Pixels, sides: tuple[int, ...]) -> Prepared:
+    def _prepare(self, index: int, pixels: Pixels, sides: tuple[int, ...],
+                 int8: bool) -> Prepared:
         grey = pixels.grey
         self._camera.update(index, grey)
-        faces = detect_at_sides(pixels.rgb(), sides, self._threshold) if sides else []
-        return Prepared(index, pixels, grey, sides, faces)
+        faces = detect_at_sides(pixels.rgb(), sides, self._threshold, int8) if sides else []
+        return Prepared(index, pixels, grey, sides, faces, int8)

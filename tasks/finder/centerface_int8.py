@@ -1,4 +1,4 @@
-"""CenterFace in int8 for the finder's whole-frame passes on CPU, on request: a faster scan.
+"""CenterFace in int8 for the finder's whole-frame passes on CPU: a faster scan.
 
 CenterFace's whole-frame passes are the largest single cost of a CPU scan (about 0.8 of the
 4.6 CPU-s the bench's speed clip takes: 40 ms a 640 px pass). ONNX Runtime's static
@@ -24,14 +24,23 @@ Built once per machine (about 4 s) and kept in the finder's table store
 (:mod:`.kernel_cache`), keyed by the builder, the source model and ONNX Runtime's version:
 the build is deterministic, so a stored model and a fresh one give the same findings.
 
-Off unless ``VEILSCAN_CENTERFACE_PRECISION=int8``: the scan is faster (the bench's speed
-clip 2.80x against 3.03x the time PyAV takes to decode it, median of 5 alternating rounds),
-but the detector's boxes move by a few pixels and the finder's readings downstream with
-them. On ``bench/finder.py``'s cached clips the in-scope dropout recall went from 97/99 to
-95/99 and over all clips from 100/106 to 96/106 (precision 0.90 to 0.93), recall, precision
-and types in scope unchanged; ``bench/finder_foreign.py`` the same tracks and dropouts, one
-type more. A missed dropout is a face shown: float32 stays the default. The scan ledger
-keys on the choice (:func:`veilscan.tasks.finder.detector_version`).
+Which passes run it is ``VEILSCAN_CENTERFACE_PRECISION``'s choice (:func:`precision`):
+
+* ``settled``, the default: the passes of settled shots (a followed face and nothing new for
+  ten scans, one pass every 48 frames), which look for faces entering the shot. A score
+  moved by a few hundredths there only delays a new face by a pass. On the bench's speed
+  clip (600 frames, 12 of its 18 passes settled): about 0.3 CPU-s and a tenth of the wall
+  time less; ``bench/finder_shots.py``'s 18 whole shots on the same bytes: 10567 of 10800
+  face frames boxed against 10564, 180 of 180 dropouts either way, 12 false dropout frames
+  against 11. The labelled bench's clips (14-60 frames) never settle.
+* ``int8``: every whole-frame pass, about 8% less CPU again, but the passes that begin and
+  place tracks move their boxes by a few pixels and the finder's readings downstream with
+  them: on ``bench/finder.py``'s cached clips the in-scope dropout recall went from 97/99 to
+  95/99 and over all clips from 100/106 to 96/106 (recall, precision and types in scope
+  unchanged). A missed dropout is a face shown.
+* ``float32``: none.
+
+The scan ledger keys on the choice (:func:`veilscan.tasks.finder.detector_version`).
 
 Used on ONNX Runtime's CPU provider only, and only where int8 arithmetic is exact: on x86
 without VNNI, ONNX Runtime's int8 kernels can saturate (``pmaddubsw``), so those CPUs keep
@@ -59,13 +68,22 @@ _FLOAT_UNTIL_CHANNELS = 24
 """The stem: nodes up to the first convolution with this many outputs stay float32."""
 
 
-def int8_wanted() -> bool:
-    """Whether the CPU provider should run the int8 model here (see the module's notes)."""
-    if os.environ.get(PRECISION_ENV, "float32").lower() != "int8":
-        return False
+PRECISIONS = ("float32", "settled", "int8")
+"""What ``VEILSCAN_CENTERFACE_PRECISION`` may ask for: float32 everywhere; int8 for the
+whole-frame passes of settled shots (the default); int8 for every whole-frame pass."""
+
+
+def precision() -> str:
+    """The whole-frame passes' precision asked for (:data:`PRECISIONS`), "float32" where
+    this CPU cannot run int8 exactly (see the module's notes)."""
+    asked = os.environ.get(PRECISION_ENV, "settled").strip().lower()
+    if asked not in PRECISIONS:
+        raise ValueError(f"{PRECISION_ENV}={asked!r}: expected one of {', '.join(PRECISIONS)}")
+    if asked == "float32":
+        return asked
     if platform.machine().lower() not in ("x86_64", "amd64", "i686", "x86"):
-        return True  # ARM's int8 dot products do not saturate
-    return _has_vnni()
+        return asked  # ARM's int8 dot products do not saturate
+    return asked if _has_vnni() else "float32"
 
 
 @functools.cache

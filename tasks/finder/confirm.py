@@ -8,8 +8,8 @@ The network runs on one of three backends (each built once per process, see :fun
 
 * ONNX Runtime, the default where it is installed: about twice as fast as OpenCV's DNN module
   on CPU, and on CUDA where ``onnxruntime-gpu`` provides its CUDA execution provider. On
-  CPU, whole-frame passes can run the graph quantised to int8 (:mod:`.centerface_int8`,
-  opt-in), twice as fast again.
+  CPU, whole-frame passes can run the graph quantised to int8 (:mod:`.centerface_int8`:
+  by default those of settled shots), twice as fast again.
 * PyTorch (:mod:`.centerface_torch`): the same graph converted by onnx2torch (installed
   with ``--no-deps`` on GPU workers, see the README) and run on CUDA. Chosen by itself only
   where CUDA is available, onnx2torch imports and ONNX Runtime has no CUDA provider (GPU
@@ -38,7 +38,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from veilscan.tasks.finder.centerface_int8 import int8_centerface, int8_wanted
+from veilscan.tasks.finder.centerface_int8 import int8_centerface, precision
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +85,16 @@ def _onnxruntime_forward() -> Forward | None:
     return None if model is None else _onnxruntime_session(model)
 
 
-def whole_frame_int8() -> bool:
-    """Whether whole-frame passes run the int8 network here: asked for, on a CPU that runs it
-    exactly, with ONNX Runtime chosen and no CUDA provider (:mod:`.centerface_int8`). A build
-    that fails falls back to float32 with a warning."""
+def whole_frame_int8(settled: bool = False) -> bool:
+    """Whether a whole-frame pass runs the int8 network here: one of a settled shot's passes
+    (``settled``, see ``finder._SETTLED_DETECT``) unless float32 is asked for, any pass where
+    int8 is, on a CPU that runs it exactly, with ONNX Runtime chosen and no CUDA provider
+    (:mod:`.centerface_int8`). A build that fails falls back to float32 with a warning."""
+    mode = precision()
+    if mode == "float32" or (mode == "settled" and not settled):
+        return False
     backend = os.environ.get("VEILSCAN_CENTERFACE_BACKEND", "auto")
-    if backend not in ("auto", "onnxruntime") or not int8_wanted():
+    if backend not in ("auto", "onnxruntime"):
         return False
     try:
         import onnxruntime as ort
@@ -102,10 +106,10 @@ def whole_frame_int8() -> bool:
 
 @functools.cache
 def _onnxruntime_int8_forward() -> Forward | None:
-    """The int8 network's session where :func:`whole_frame_int8`, else
+    """The int8 network's session where some pass runs it (:func:`whole_frame_int8`), else
     :func:`_onnxruntime_forward`'s."""
     model = _prepared_centerface()
-    if model is None or not whole_frame_int8():
+    if model is None or not whole_frame_int8(settled=True):
         return _onnxruntime_forward()
     int8 = int8_centerface(model, centerface_path())
     return _onnxruntime_forward() if int8 is None else _onnxruntime_session(int8)
@@ -225,8 +229,9 @@ def detect_faces(rgb: np.ndarray, threshold: float = 0.35,
     ``backend``: "auto" (the ``VEILSCAN_CENTERFACE_BACKEND`` environment variable if set, else
     PyTorch on CUDA where ONNX Runtime has no CUDA provider and onnx2torch is installed, else
     ONNX Runtime if installed, else OpenCV), "onnxruntime", "torch" or "opencv". ``int8``:
-    a whole-frame pass, which runs the int8 network where :func:`whole_frame_int8`; a
-    zoomed crop's confirmation, decided by a score near the threshold, keeps float32.
+    run the int8 network (a whole-frame pass :func:`whole_frame_int8` chose for it; float32
+    where it is not built); a zoomed crop's confirmation, decided by a score near the
+    threshold, keeps float32.
     """
     forward = _forward(backend, int8)
     if forward is None or rgb.shape[0] < 8 or rgb.shape[1] < 8:

@@ -24,7 +24,7 @@ from veilscan.catalog.clip_result import TrackFinding, cells_across_face
 from veilscan.tasks.finder.ahead import FramePrep, Prepared, detect_at_sides
 from veilscan.tasks.finder.camera import CameraMotion
 from veilscan.tasks.finder.config import FinderConfig
-from veilscan.tasks.finder.confirm import face_in_region
+from veilscan.tasks.finder.confirm import face_in_region, whole_frame_int8
 from veilscan.tasks.finder.detail import (
     LOCAL_FRAMES,
     RULES,
@@ -260,7 +260,9 @@ class RedactionFinder:
         self._last_added = index
         pixels = as_pixels(frame)
         shape = frame.shape[:2] if isinstance(frame, np.ndarray) else pixels.grey.shape
-        self._prep.submit(index, pixels, self._likely_sides(index, shape))
+        sides = self._likely_sides(index, shape)
+        self._prep.submit(index, pixels, sides,
+                          bool(sides) and self._int8_at(self._likely_stride(index)))
         while len(self._prep) > self._prep.ahead:
             self._process(self._prep.pop())
 
@@ -302,6 +304,14 @@ class RedactionFinder:
         first = -(-since // full) * full
         coast = _COAST * full
         return coast if -(-first // coast) * coast <= index else full
+
+    def _int8_at(self, stride: int) -> bool:
+        """Whether the whole-frame passes at scan stride ``stride`` run the int8 network: by
+        default those of a settled shot (``confirm.whole_frame_int8``). Those look for faces
+        entering a shot whose tracks are followed already, where a score moved by a few
+        hundredths only delays a new face by one pass; the passes that begin and place the
+        tracks keep float32 (int8 there cost the bench 2 of 99 dropouts)."""
+        return whole_frame_int8(settled=stride != self.cfg.scan_stride)
 
     def _detect_period(self) -> int:
         """Frames between the detector's whole-frame runs at the scan rate now."""
@@ -412,11 +422,12 @@ class RedactionFinder:
         cfg = self.cfg
         fh, fw = self._shape
         sides = self._detector_sides(self._shape)
+        int8 = self._int8_at(self._stride)
         ready = self._prepared
-        if ready is not None and ready.sides[:len(sides)] == sides:
+        if ready is not None and ready.sides[:len(sides)] == sides and ready.int8 == int8:
             passes = ready.faces[:len(sides)]
         else:
-            passes = detect_at_sides(pixels.rgb(), sides, cfg.face_threshold)
+            passes = detect_at_sides(pixels.rgb(), sides, cfg.face_threshold, int8)
         out: list[BoxXYWH] = []
         for side, dets in zip(sides, passes, strict=True):
             coarse = side != cfg.detect_side_px
