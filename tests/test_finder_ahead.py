@@ -4,6 +4,7 @@ whole-frame passes ahead of it: the findings must be those of running everything
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -60,10 +61,10 @@ def test_the_worker_runs_only_the_passes_a_settling_finder_uses(monkeypatch):
     ran, used = [], []
     prepare, faces = FramePrep._prepare, RedactionFinder._faces
 
-    def spy_prepare(self, index, pixels, sides, int8):
-        if sides:
-            ran.append((index, sides, int8))
-        return prepare(self, index, pixels, sides, int8)
+    def spy_prepare(self, index, pixels, work):
+        if work.sides:
+            ran.append((index, work.sides, work.int8))
+        return prepare(self, index, pixels, work)
 
     def spy_faces(self, pixels):
         used.append((self._last_index, self._detector_sides(self._shape),
@@ -93,3 +94,28 @@ def test_a_failure_on_the_worker_is_raised_to_the_caller():
         for i, f in frames:
             finder.add_frame(i, Broken(f))
         finder.finish()
+
+
+def test_the_worker_runs_the_pixel_scans_the_finder_uses(monkeypatch):
+    """The pixel scan (8 ms a 1080p frame) moves to the worker on the frames it predicts;
+    the finder's own thread would run it only where the prediction missed (here none, though
+    the scan settles: the full rate's scans, then every other settled one)."""
+    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=150, size=(300, 480))
+    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    planned, inline = [], []
+    prepare, scan_pixels = FramePrep._prepare, RedactionFinder._scan_pixels
+
+    def spy_prepare(self, index, pixels, work):
+        if work.pixel_scan:
+            planned.append(index)
+        return prepare(self, index, pixels, work)
+
+    def spy_scan_pixels(self, grey):
+        if threading.current_thread() is threading.main_thread():
+            inline.append(self._last_index)
+        return scan_pixels(self, grey)
+
+    monkeypatch.setattr(FramePrep, "_prepare", spy_prepare)
+    monkeypatch.setattr(RedactionFinder, "_scan_pixels", spy_scan_pixels)
+    assert len(_findings(frames, 16)) == 1
+    assert len(planned) > 10 and inline == []
