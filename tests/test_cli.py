@@ -55,3 +55,18 @@ def test_a_refitted_risk_model_is_picked_up_from_the_environment(tmp_path, monke
     assert load_model().version == "my-archive-faces-1"
     monkeypatch.delenv(MODEL_PATH_ENV)
     assert load_model().version != "my-archive-faces-1"
+
+
+def test_warm_builds_the_int8_detector_where_it_is_used(monkeypatch):
+    from veilscan.tasks.finder.centerface_int8 import PRECISION_ENV
+    from veilscan.tasks.finder.confirm import whole_frame_int8
+
+    monkeypatch.setenv(PRECISION_ENV, "float32")
+    result = CliRunner().invoke(app, ["warm"])
+    assert result.exit_code == 0, result.output
+    assert "no int8 network used here" in result.output
+    monkeypatch.delenv(PRECISION_ENV)
+    result = CliRunner().invoke(app, ["warm"])
+    assert result.exit_code == 0, result.output
+    used = whole_frame_int8(settled=True)  # a CPU that runs int8 exactly, no CUDA
+    assert ("int8 CenterFace ready" in result.output) == used, result.output

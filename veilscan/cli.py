@@ -160,6 +160,20 @@ def inspect(
 
 
 @app.command()
+def warm() -> None:
+    """Build the finder's int8 detector into its table store now (about 5 s, once per store:
+    when baking a worker image), instead of in the first settled shot a scan meets."""
+    from veilscan.tasks.finder import detector_version
+    from veilscan.tasks.finder.confirm import prepare_int8
+    from veilscan.tasks.finder.kernel_cache import cache_root
+
+    built = prepare_int8()
+    where = cache_root() or "nowhere (VEILSCAN_CACHE_DIR is empty)"
+    console.print(f"detector {detector_version()}: " + (
+        f"int8 CenterFace ready, kept in {where}" if built else "no int8 network used here"))
+
+
+@app.command()
 def findings(
     findings_bucket: Annotated[str, typer.Option(help="findings bucket")] = "veilscan-findings",
     endpoint_url: Annotated[str | None, typer.Option(help="S3 endpoint")] = None,

@@ -115,6 +115,15 @@ def _onnxruntime_int8_forward() -> Forward | None:
     return _onnxruntime_forward() if int8 is None else _onnxruntime_session(int8)
 
 
+def prepare_int8() -> bool:
+    """Build (or read back) the int8 network now, where some whole-frame pass will run it;
+    whether one does. The first settled shot of a scan does the same on demand."""
+    if not whole_frame_int8(settled=True):
+        return False
+    model = _prepared_centerface()
+    return model is not None and int8_centerface(model, centerface_path()) is not None
+
+
 def _onnxruntime_session(model: bytes) -> Forward | None:
     try:
         import onnxruntime as ort
