@@ -104,15 +104,20 @@ def whole_frame_int8(settled: bool = False) -> bool:
         backend == "onnxruntime" or not _torch_preferred())
 
 
+_INT8_LOCK = threading.Lock()
+
+
 @functools.cache
 def _onnxruntime_int8_forward() -> Forward | None:
     """The int8 network's session where some pass runs it (:func:`whole_frame_int8`), else
-    :func:`_onnxruntime_forward`'s."""
-    model = _prepared_centerface()
-    if model is None or not whole_frame_int8(settled=True):
-        return _onnxruntime_forward()
-    int8 = int8_centerface(model, centerface_path())
-    return _onnxruntime_forward() if int8 is None else _onnxruntime_session(int8)
+    :func:`_onnxruntime_forward`'s. Under a lock: the finder's worker and its own thread may
+    both ask first, and a build takes seconds (the second then reads the stored one)."""
+    with _INT8_LOCK:
+        model = _prepared_centerface()
+        if model is None or not whole_frame_int8(settled=True):
+            return _onnxruntime_forward()
+        int8 = int8_centerface(model, centerface_path())
+        return _onnxruntime_forward() if int8 is None else _onnxruntime_session(int8)
 
 
 def prepare_int8() -> bool:
