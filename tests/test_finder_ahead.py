@@ -52,12 +52,18 @@ def test_a_detector_pass_the_worker_did_not_guess_is_run_inline(monkeypatch):
     assert _findings(frames, 8) == inline
 
 
-def test_the_worker_runs_only_the_passes_a_settling_finder_uses(monkeypatch):
+@pytest.fixture(scope="module")
+def settling_clip() -> list:
+    """A blurred face for 150 frames at 480 px: the scan settles, the coarse pass stops."""
+    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=150, size=(300, 480))
+    return list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+
+
+def test_the_worker_runs_only_the_passes_a_settling_finder_uses(monkeypatch, settling_clip):
     """The worker guesses which frames the detector will run on, before the finder gets
     there; guessed at the full rate, it ran passes on frames a settling finder no longer
     scans (two per settling, 40 ms each at 640 px)."""
-    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=150, size=(300, 480))
-    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    frames = settling_clip
     ran, used = [], []
     prepare, faces = FramePrep._prepare, RedactionFinder._faces
 
@@ -96,12 +102,11 @@ def test_a_failure_on_the_worker_is_raised_to_the_caller():
         finder.finish()
 
 
-def test_the_worker_runs_the_pixel_scans_the_finder_uses(monkeypatch):
+def test_the_worker_runs_the_pixel_scans_the_finder_uses(monkeypatch, settling_clip):
     """The pixel scan (8 ms a 1080p frame) moves to the worker on the frames it predicts;
     the finder's own thread would run it only where the prediction missed (here none, though
     the scan settles: the full rate's scans, then every other settled one)."""
-    frames, _ = make_clip(Recipe("gaussian_blur", 5.0), face_w=100, n=150, size=(300, 480))
-    frames = list(enumerate(h264_roundtrip([f for _, f in frames], 23)))
+    frames = settling_clip
     planned, inline = [], []
     prepare, scan_pixels = FramePrep._prepare, RedactionFinder._scan_pixels
 
