@@ -60,7 +60,8 @@ class Work:
 
 @dataclass
 class Prepared:
-    """One frame made ready for the finder: its luma, and the detector passes run on it."""
+    """One frame made ready for the finder: its luma, and the detector passes and the pixel
+    scan run on it."""
 
     index: int
     pixels: Pixels

@@ -29,8 +29,8 @@ Which passes run it is ``VEILSCAN_CENTERFACE_PRECISION``'s choice (:func:`precis
 * ``settled``, the default: the passes of settled shots (a followed face and nothing new for
   ten scans, one pass every 48 frames), which look for faces entering the shot. A score
   moved by a few hundredths there only delays a new face by a pass. On the bench's speed
-  clip (600 frames, 12 of its 18 passes settled): about 0.3 CPU-s and a tenth of the wall
-  time less; ``bench/finder_shots.py``'s 18 whole shots on the same bytes: 10567 of 10800
+  clip (600 frames, 12 of its 18 passes settled, 26.5 ms a pass against 43 ms): about 0.2
+  CPU-s less; ``bench/finder_shots.py``'s 18 whole shots on the same bytes: 10567 of 10800
   face frames boxed against 10564, 180 of 180 dropouts either way, 12 false dropout frames
   against 11. The labelled bench's clips (14-60 frames) never settle.
 * ``int8``: every whole-frame pass, about 8% less CPU again, but the passes that begin and
