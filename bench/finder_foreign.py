@@ -10,7 +10,14 @@ the held-out set the finder is judged on is built by someone else.
 - ``resize_pixel``: shrink the crop by the block size with OpenCV (``w // b`` cells, bilinear)
   and blow it back up with nearest neighbours: cells a fraction of a pixel off ``b``;
 - ``pil_pixel``: the same with Pillow (box filter down, nearest up);
-- ``mosaic``: tasks/obfuscate.py's own, at block sizes beyond the labelled set's.
+- ``mosaic``: tasks/obfuscate.py's own, at block sizes beyond the labelled set's;
+- ``cv_rect_fill`` / ``cv_ellipse_fill``: ``cv2.rectangle`` / ``cv2.ellipse`` filled in one of
+  ``FILL_COLOURS`` (the strength picks it), hard edged, over the box;
+- ``cv_motion_h`` / ``cv_motion_v`` / ``cv_motion_diag``: ``cv2.filter2D`` with the usual
+  hand-made streak kernel: a row, a column or ``np.eye(k) / k`` (k taps along the diagonal: a
+  streak k * sqrt(2) px long);
+- ``soft_mask_gauss``: the whole frame Gaussian-blurred (sigma ``strength``) and blended in
+  through a filled ellipse blurred by a sigma of 6 px: a feathered oval with no hard rim.
 
 Each on the talking head at half and full size and both pose GIFs, two random draws of start
 frame, dropout frame (one each) and H.264 CRF (20-28), 45 frames. Per recipe: truth tracks
@@ -48,7 +55,12 @@ RECIPES = (("cv_gauss_k", 15), ("cv_gauss_k", 31), ("cv_gauss_k", 51),
            ("pil_box", 3), ("pil_box", 6), ("cv_box", 9), ("cv_box", 21),
            ("resize_pixel", 6), ("resize_pixel", 10), ("resize_pixel", 16),
            ("pil_pixel", 8), ("pil_pixel", 14),
-           ("mosaic", 12), ("mosaic", 16), ("mosaic", 20))
+           ("mosaic", 12), ("mosaic", 16), ("mosaic", 20),
+           ("cv_rect_fill", 0), ("cv_rect_fill", 3), ("cv_ellipse_fill", 1),
+           ("cv_ellipse_fill", 4), ("cv_motion_h", 15), ("cv_motion_v", 25),
+           ("cv_motion_diag", 13), ("soft_mask_gauss", 6))
+FILL_COLOURS = ((0, 0, 0), (255, 255, 255), (128, 128, 128), (214, 180, 150), (30, 60, 200))
+"""RGB fills of the cv_*_fill recipes: black, white, grey, a skin tone, a saturated blue."""
 SOURCES = (("talking_head", 0.5), ("talking_head", 1.0), ("pose_female", 1.0),
            ("pose_pair", 1.0))
 SEEDS = (21, 22)
@@ -77,6 +89,31 @@ def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -
     elif m == "pil_pixel":
         small = Image.fromarray(crop).resize((max(1, cw // s), max(1, ch // s)), Image.BOX)
         done = np.asarray(small.resize((cw, ch), Image.NEAREST))
+    elif m in ("cv_rect_fill", "cv_ellipse_fill"):
+        out = frame.copy()
+        colour = FILL_COLOURS[s]
+        if m == "cv_rect_fill":
+            cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), colour, thickness=-1)
+        else:
+            cv2.ellipse(out, (((x0 + x1) / 2, (y0 + y1) / 2), (x1 - x0, y1 - y0), 0.0), colour,
+                        thickness=-1)
+        return out
+    elif m.startswith("cv_motion"):
+        kernel = np.zeros((s, s), np.float32)
+        if m == "cv_motion_h":
+            kernel[(s - 1) // 2, :] = 1.0
+        elif m == "cv_motion_v":
+            kernel[:, (s - 1) // 2] = 1.0
+        else:
+            kernel = np.eye(s, dtype=np.float32)
+        done = cv2.filter2D(crop, -1, kernel / kernel.sum())
+    elif m == "soft_mask_gauss":
+        mask = np.zeros((fh, fw), np.float32)
+        cv2.ellipse(mask, (((x0 + x1) / 2, (y0 + y1) / 2), (x1 - x0, y1 - y0), 0.0), 1.0,
+                    thickness=-1)
+        mask = cv2.GaussianBlur(mask, (0, 0), 6.0)[..., None]
+        blurred = cv2.GaussianBlur(frame, (0, 0), float(s)).astype(np.float32)
+        return np.clip(frame * (1 - mask) + blurred * mask + 0.5, 0, 255).astype(np.uint8)
     else:
         return obfuscate(frame, box, recipe)
     out = frame.copy()
@@ -95,18 +132,29 @@ def expected(method: str, strength: int) -> tuple[str, float]:
         return "box_blur", box_sigma(2 * strength + 1)
     if method == "cv_box":
         return "box_blur", box_sigma(strength)
+    if method.endswith("_fill"):
+        return "solid", 0.0
+    if method.startswith("cv_motion"):
+        return "motion_blur", box_sigma(strength * (2 ** 0.5 if method.endswith("diag") else 1))
+    if method == "soft_mask_gauss":
+        return "gaussian_blur", float(strength)
     return "mosaic", float(strength)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_cache_argument(ap)
-    bench.use_cache(ap.parse_args())
+    ap.add_argument("--only", metavar="RECIPE,...",
+                    help="run only these recipes (the others' draws are kept: same clips)")
+    args = ap.parse_args()
+    bench.use_cache(args)
+    only = set(args.only.split(",")) if args.only else None
     t0 = time.perf_counter()
     sources = bench.load_sources(tuple(dict(SOURCES)))
     # method -> [truths, matched, type right, dropout frames, found], strength errors
     cells: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
     errors: dict[str, list[float]] = defaultdict(list)
+    misses: list[str] = []
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
         for method, strength in RECIPES:
@@ -118,6 +166,8 @@ def main() -> None:
                 spec = bench.ClipSpec(name, start, n, Recipe(method, strength), scale,  # type: ignore[arg-type]
                                       (int(rng.integers(3, n - 3)),),
                                       crf=int(rng.integers(20, 29)))
+                if only and method not in only:
+                    continue
                 frames, truth, face_w = bench.build_clip(src, spec, draw=foreign)
                 outcome = bench.Outcome(spec, truth, find_in_frames(enumerate(frames)),
                                         face_w, 0.0)
@@ -127,21 +177,35 @@ def main() -> None:
                 cell[1] += len(outcome.matched)
                 for ti, track in outcome.matched:
                     cell[2] += track.redaction_type == kind
-                    errors[method].append(abs(track.strength_px - true_strength) / true_strength)
+                    if true_strength > 0:  # a fill has none
+                        errors[method].append(abs(track.strength_px - true_strength)
+                                              / true_strength)
                     cell[4] += len(set(spec.dropouts) & set(track.dropout_frames)
                                    & set(truth[ti]))
                 cell[3] += sum(len(set(spec.dropouts) & set(tr)) for tr in truth)
+                types = [f"{t.redaction_type} {t.strength_px:.1f}" for _, t in outcome.matched]
+                if len(outcome.matched) < len(truth) or any(
+                        t.redaction_type != kind for _, t in outcome.matched):
+                    misses.append(f"  {method} {strength} {name} x{scale} crf {spec.crf}: found "
+                                  f"{len(outcome.matched)}/{len(truth)} as {types}; "
+                                  f"{len(outcome.tracks) - len(outcome.matched)} other track(s)")
     print(f"{'recipe':14s} {'tracks':>7} {'type':>7} {'strength err':>12} {'dropouts':>9}")
     total = [0] * 5
     for method in dict(RECIPES):
+        if only and method not in only:
+            continue
         c = cells[method]
         total = [a + b for a, b in zip(total, c, strict=True)]
         err = statistics.median(errors[method]) if errors[method] else float("nan")
         print(f"{method:14s} {c[1]:>3}/{c[0]:<3} {c[2]:>3}/{c[1]:<3} {err:12.2f} "
               f"{c[4]:>4}/{c[3]:<4}")
+    every = sum(errors.values(), [])
     print(f"{'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>3}/{total[1]:<3} "
-          f"{statistics.median(sum(errors.values(), [])):12.2f} {total[4]:>4}/{total[3]:<4}")
+          f"{statistics.median(every) if every else float('nan'):12.2f} "
+          f"{total[4]:>4}/{total[3]:<4}")
     print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}")
+    print("missed or mistyped (expected type and strength as ``expected`` gives them):")
+    print("\n".join(misses) or "  none")
 
 
 if __name__ == "__main__":
