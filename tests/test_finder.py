@@ -456,6 +456,28 @@ def test_a_dark_tile_on_a_wall_is_no_redaction():
 
 
 
+def test_a_vivid_fill_as_dark_as_its_surround_is_found():
+    """A saturated blue oval (grey level 67) over texture of the same grey: its outline shows
+    only in colour, and a dark fill of an editor's colour needs no head around it (a dark
+    grey one does: the tile above)."""
+    rng = np.random.default_rng(3)
+    tex = cv2.resize(data.brick(), (360, 240)).astype(np.float32)
+    tex = (tex - tex.mean()) / tex.std() * 15 + 67 + rng.normal(0, 3, tex.shape)
+    wall = np.dstack([np.clip(tex, 0, 255).astype(np.uint8)] * 3)
+    frames, truth = [], []
+    for i in range(24):
+        f = wall.copy()
+        cx, cy = 110 + 4 * i, 120
+        cv2.ellipse(f, ((cx, cy), (64, 84), 0.0), (30, 60, 200), -1)
+        frames.append(f)
+        truth.append((cx - 32, cy - 42, 64, 84))
+    frames = h264_roundtrip(frames, 23)
+    grey = cv2.cvtColor(frames[10], cv2.COLOR_RGB2GRAY)
+    assert measure_region(grey, truth[10]) is None  # not in grey alone
+    t = _one_track(list(enumerate(frames)), truth)
+    assert t.redaction_type == "solid"
+
+
 def test_a_small_light_patch_far_off_is_no_redaction():
     """A light-grey oval 5% of the frame across (a coaster, a plate far off) is flat and crisp
     but has no head around it: not reported, whatever its colour. A light fill is asked for

@@ -37,6 +37,7 @@ from veilscan.tasks.finder.detail import (
 from veilscan.tasks.finder.follow import follow
 from veilscan.tasks.finder.frames import Pixels, as_pixels
 from veilscan.tasks.finder.measure import (
+    VIVID_CHROMA,
     RegionMeasure,
     looks_clear,
     measure_region,
@@ -60,7 +61,10 @@ _DARK_FILL = 80.0
 """Grey level below which a fill must show a head around it (``dark_fill_needs_head``).
 Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
 the dark tiles and screens of a kitchen (levels 42-72) never did. Lighter fills are exempt
-unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no head at all."""
+unless small (``_SMALL_FILL``): a red fill on the tests' pasted head shows no head at all.
+A dark fill of a vivid colour (``VIVID_CHROMA``) is exempt too: a saturated blue (30, 60, 200)
+is grey level 67, and on a small head against dark hair no view of CenterFace saw a head
+around it (bench/finder_foreign.py's ``cv_ellipse_fill``), while the kitchen's tiles are grey."""
 _FIT_FIRST, _FIT_EVERY = 12, 48
 """A confirmed blur track has its kernel fitted on its first 12 scanned frames, then on every
 48th frame (1.6 s at 30 fps; every 12th before finder-0.19, which in a settled shot was every
@@ -134,9 +138,23 @@ runs, nearest first."""
 
 def _fill_level(grey: np.ndarray, box: BoxXYWH) -> float:
     """Median grey level of the middle of ``box`` (a fill's colour, as grey)."""
-    x, y, w, h = box
-    mid = grey[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
+    mid = _middle_of(grey, box)
     return float(np.median(mid)) if mid.size else 255.0
+
+
+def _fill_chroma(rgb: np.ndarray, box: BoxXYWH) -> float:
+    """Chroma of the median colour of the middle of ``box``: its RGB max less its min."""
+    mid = _middle_of(rgb, box).reshape(-1, 3)
+    if not mid.size:
+        return 0.0
+    colour = np.median(mid, axis=0)
+    return float(colour.max() - colour.min())
+
+
+def _middle_of(img: np.ndarray, box: BoxXYWH) -> np.ndarray:
+    """The middle half of ``box`` (each way) in ``img``."""
+    x, y, w, h = box
+    return img[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
 
 
 def _moved(box: BoxXYWH, shift: tuple[float, float]) -> BoxXYWH:
@@ -565,7 +583,7 @@ class RedactionFinder:
                         continue  # that face was detected this frame already
             # Near a followed track, oblong or uneven cells count as a mosaic too.
             m = measure_region(grey, box, classify=False, square_cells=not tracked,
-                               fill_only=kinds == {"faded"})
+                               fill_only=kinds == {"faded"}, rgb=pixels.rgb)
             if m is not None and m.extent is not None:
                 box = m.extent  # a feathered fill: its core grown over the ramp
             # A fill found through its fade (feathered, or a flat patch with detail only
@@ -612,7 +630,7 @@ class RedactionFinder:
             track.hits += 1
             track.add(index, box, m)
             _note(track, index, grey, box)
-            _seen(track, bi, box, m, seen, bars, grey)
+            _seen(track, bi, box, m, seen, bars, pixels)
             self._maybe_confirm(track, pixels, box, m)
             self._judge_buffered(track)
         for bi in fresh:
@@ -629,7 +647,7 @@ class RedactionFinder:
                     _note(track, fi, g_prev, box)
             track.add(index, box, m)
             _note(track, index, grey, box)
-            _seen(track, bi, box, m, seen, bars, grey)
+            _seen(track, bi, box, m, seen, bars, pixels)
             self._live.append(track)
             self._maybe_confirm(track, pixels, box, m)
             self._judge_buffered(track)
@@ -686,12 +704,13 @@ class RedactionFinder:
 
     def _asks_head(self, track: Track) -> bool:
         """Must this fill show a head around it to count (``dark_fill_needs_head``)? A dark
-        one, a small one (under ``_SMALL_FILL`` of the frame's shorter side: a coaster,
+        grey one, a small one (under ``_SMALL_FILL`` of the frame's shorter side: a coaster,
         a switch, a sign far off), or a feathered one (a window's glow fades out too)."""
         if not self.cfg.dark_fill_needs_head or track.fill_level is None:
             return False
         small = track.boxes[-1][2] < _SMALL_FILL * min(self._shape)
-        return track.feathered or track.fill_level < _DARK_FILL or small
+        dark = track.fill_level < _DARK_FILL and track.fill_chroma < VIVID_CHROMA
+        return track.feathered or dark or small
 
     def _exposed_edge(self, track: Track, before: bool) -> None:
         """Add the buffered frames just ``before`` a reportable track begins (or just after
@@ -1022,12 +1041,14 @@ def _reportable(track: Track) -> bool:
 
 
 def _seen(track: Track, det: int, box: BoxXYWH, m: RegionMeasure, seen: bool,
-          bars: dict[int, tuple[BoxXYWH, float]], grey: np.ndarray) -> None:
+          bars: dict[int, tuple[BoxXYWH, float]], pixels: Pixels) -> None:
     """Record what a detection says beyond its box: that the detector saw a face there (for
     an eye bar, the face it covers, whose width is the face's, not the bar's), and a fill's
-    grey level the first time the track reads as one."""
+    grey level (and, if dark, its chroma) the first time the track reads as one."""
     if m.kind == "solid" and track.fill_level is None:
-        track.fill_level = _fill_level(grey, box)
+        track.fill_level = _fill_level(pixels.grey, box)
+        if track.fill_level < _DARK_FILL:  # only a dark fill's colour matters (_asks_head)
+            track.fill_chroma = _fill_chroma(pixels.rgb(), box)
     track.feathered |= m.extent is not None
     track.detected |= seen
     if det in bars:
@@ -1133,7 +1154,7 @@ def _merge_fragments(tracks: list[Track], max_gap: int) -> list[Track]:
                 base.coverages.extend(t.coverages)
                 base.context = max(base.context, t.context)
                 if base.fill_level is None:
-                    base.fill_level = t.fill_level
+                    base.fill_level, base.fill_chroma = t.fill_level, t.fill_chroma
                 base.feathered |= t.feathered
                 base.bar_face = base.bar_face or t.bar_face
                 base.seen_until = max(

@@ -797,7 +797,8 @@ def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
 
 def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
                    classify: bool = True, square_cells: bool = True,
-                   face_w: float | None = None, fill_only: bool = False) -> RegionMeasure | None:
+                   face_w: float | None = None, fill_only: bool = False,
+                   rgb: Callable[[], np.ndarray] | None = None) -> RegionMeasure | None:
     """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
 
     With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
@@ -806,7 +807,9 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     a pixelation that cuts a face box into N x N cells makes them. ``face_w`` is CenterFace's
     width of the face in the region (frame px), if known: a blur's strength is read against
     the face's scale (see ``_REF_FACE``), not the box's. ``fill_only``: only a fill is of
-    interest (None for anything else, without the costlier tests).
+    interest (None for anything else, without the costlier tests). ``rgb()`` gives the
+    frame in colour, asked for only when a flat region's outline does not show in grey (a
+    coloured fill as dark as the hair around it; ``_COLOUR_LEVEL_MAX``).
     """
     w = box[2]
     g = _inset_crop(grey, box)
@@ -823,6 +826,10 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         if (contrast >= 0.8 and shape >= 1.0) or (_fill_contrast(grey, box, fill) >= 0.6
                                             and _fill_shaped(grey, box, fill)):
             return RegionMeasure("solid", 0.0, 0.0, 0.0)
+        if rgb is not None and fill < _COLOUR_LEVEL_MAX:
+            in_colour = _colour_fill_outline(rgb(), box)
+            if in_colour[0] >= 0.8 and in_colour[1] >= 1.0:
+                return RegionMeasure("solid", 0.0, 0.0, 0.0)
         # No crisp outline: a feathered fill fades into the picture on every side alike.
         # Its core's outline is a level line through the ramp over the face: less regular.
         extent = feathered_extent(grey, box, fill) if shape >= _FEATHERED_SHAPE else None
@@ -1065,15 +1072,62 @@ def _fill_contrast(grey: np.ndarray, box: tuple[int, int, int, int], fill: float
     return float(np.mean(np.abs(patch[ring] - fill) > 10))
 
 
+def _colour_fill_outline(rgb: np.ndarray,
+                         box: tuple[int, int, int, int]) -> tuple[float, float]:
+    """``_fill_outline`` read in colour: (contrast, shape) of the patch of the fill's colour
+    (its middle's median, every channel within ``_COLOUR_SAME`` levels) through the middle
+    of ``box``, with its ring differing by more than ``_COLOUR_RING`` in some channel; (0, 0)
+    unless that colour is vivid (``VIVID_CHROMA``). A vivid fill can share its grey level
+    with the hair or shirt around it; not its colour. A grey one gains nothing from colour,
+    and a near-white wall's patch read in colour passed for a fill (three false tracks in
+    the bench's clean talking head)."""
+    x, y, w, h = box
+    mid = rgb[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
+    if not mid.size:
+        return 0.0, 0.0
+    colour = np.median(mid.reshape(-1, 3), axis=0).astype(np.float32)
+    if float(colour.max() - colour.min()) < VIVID_CHROMA:
+        return 0.0, 0.0
+    fh, fw = rgb.shape[:2]
+    mx, my = w // 10 + 4, h // 10 + 4
+    x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(fw, x + w + mx), min(fh, y + h + my)
+    # The largest channel difference from the fill's colour, as one plane the grey test
+    # reads against a fill of 0, its tolerances scaled from grey levels to these.
+    dist = np.abs(rgb[y0:y1, x0:x1].astype(np.float32) - colour).max(axis=2)
+    scale = _GREY_SAME / _COLOUR_SAME
+    return _fill_outline(dist * scale, (x - x0, y - y0, w, h), 0.0,
+                         ring_levels=_COLOUR_RING * scale)
+
+
+VIVID_CHROMA = 60.0
+"""Chroma (RGB max - min) from which a flat colour is an editor's (a saturated blue
+(30, 60, 200) has 170, the bench's skin-tone fill 60); walls, tiles and screens are grey."""
+_COLOUR_LEVEL_MAX = 160.0
+"""Grey level up to which a fill whose outline does not show in grey is read in colour: a
+vivid colour as dark as hair or a shirt (pure blue is level 29, red 76, green 150) is what
+grey misses. Lighter flat patches, the walls and skies of most footage, are not worth the
+frame's conversion to RGB (on the talking head's bright wall: 60 conversions a clip)."""
+_GREY_SAME = 6.0
+"""Grey levels within which a pixel has a fill's colour (``_fill_outline``)."""
+_COLOUR_SAME = 16.0
+"""Largest channel difference (levels) within a fill's colour: H.264 halves the colour's
+resolution and quantises it more coarsely than the grey."""
+_COLOUR_RING = 24.0
+"""Channel difference (levels) past which the ring around a coloured fill counts as other.
+With these two, a saturated blue oval over a 65 px face against dark hair read contrast
+0.84-0.89 at CRF 28 (0.67-0.77 at 12 and 30: the colour's edge spreads over its ring)."""
+
+
 def _fill_outline(grey: np.ndarray, box: tuple[int, int, int, int],
-                  fill: float) -> tuple[float, float]:
+                  fill: float, ring_levels: float = 10.0) -> tuple[float, float]:
     """(contrast, shape) of the fill-coloured region through the middle of ``box``.
 
     The region is the connected patch of the fill colour (within 6 grey levels) that holds
     the box centre, looked for in the box grown by a tenth, so a box that cuts into an oval
     still sees the whole fill. An editor's fill ends in a crisp
     outline: contrast is the share of a 3 px ring just outside the patch that differs from
-    the fill by more than 10 levels (a flat wall or a dark shirt fades into similar tones).
+    the fill by more than ``ring_levels`` (a flat wall or a dark shirt fades into similar
+    tones).
     It is drawn as a box or an oval: shape is 1 or more when the patch fills >= 90 % of its
     bounding box or overlaps the inscribed ellipse with IoU >= 0.85 (a shadow is ragged);
     below 1, it says how far short of either the patch falls.
@@ -1083,7 +1137,7 @@ def _fill_outline(grey: np.ndarray, box: tuple[int, int, int, int],
     mx, my = w // 10 + 4, h // 10 + 4
     x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(fw, x + w + mx), min(fh, y + h + my)
     patch = grey[y0:y1, x0:x1].astype(np.float32)
-    same = (np.abs(patch - fill) < 6).astype(np.uint8)
+    same = (np.abs(patch - fill) < _GREY_SAME).astype(np.uint8)
     _, labels = cv2.connectedComponents(same, connectivity=4)
     cy, cx = min(y + h // 2 - y0, patch.shape[0] - 1), min(x + w // 2 - x0, patch.shape[1] - 1)
     lab = labels[cy, cx]
@@ -1091,7 +1145,7 @@ def _fill_outline(grey: np.ndarray, box: tuple[int, int, int, int],
         return 0.0, 0.0
     region = (labels == lab).astype(np.uint8)
     ring = (cv2.dilate(region, np.ones((7, 7), np.uint8)) > 0) & (region == 0)
-    contrast = float(np.mean(np.abs(patch[ring] - fill) > 10)) if ring.any() else 0.0
+    contrast = float(np.mean(np.abs(patch[ring] - fill) > ring_levels)) if ring.any() else 0.0
     ys, xs = np.nonzero(region)
     bh, bw = int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
     inner = region[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(bool)

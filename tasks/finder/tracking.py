@@ -49,6 +49,8 @@ class Track:
     """For a solid fill: the best CenterFace score for a head around it (0: none seen)."""
     fill_level: float | None = None
     """For a solid fill: the median grey level (0-255) of its middle where first seen."""
+    fill_chroma: float = 0.0
+    """For a dark solid fill: the chroma (RGB max - min) of its middle's median colour."""
     feathered: bool = False
     """For a solid fill: seen with a feathered edge (``RegionMeasure.extent``)."""
     bar_face: BoxXYWH | None = None
