@@ -1,14 +1,16 @@
-"""The pixel scan's mosaic map (tasks/finder/scan.py): its cell sums, made cheaply, are the
-plain computation's bit for bit."""
+"""The pixel scan (tasks/finder/scan.py): its mosaic map's cell sums, made cheaply, are the
+plain computation's bit for bit; a fill joined to a wall of its colour is still found."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from skimage import data
 
+from veilscan.footage import h264_roundtrip
 from veilscan.tasks.finder.config import FinderConfig
-from veilscan.tasks.finder.scan import mosaic_cells
+from veilscan.tasks.finder.scan import mosaic_cells, pixel_maps, scan_frame
 from veilscan.tasks.obfuscate import Recipe, apply
 
 
@@ -46,3 +48,43 @@ def test_mosaic_cells_are_the_plain_computation_bit_for_bit(shape, cell):
     out = mosaic_cells(grey, grid, cfg)
     assert out.any() and not out.all()
     assert np.array_equal(out, _plain_mosaic_cells(grey, grid, cfg))
+
+
+def _white_oval_on_a_white_wall() -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A white oval over a wall shaded 236-250 (brick below), its outline fading into the
+    wall at its upper left; H.264 at CRF 23. Returns (grey frame, the oval's box)."""
+    h, w = 360, 480
+    img = np.zeros((h, w, 3), np.float32)
+    img[:200] = np.linspace(236, 250, 200, dtype=np.float32)[:, None, None]
+    brick = data.brick() if data.brick().ndim == 3 else np.dstack([data.brick()] * 3)
+    img[200:] = cv2.resize(brick, (w, h - 200)).astype(np.float32) * 0.6 + 40
+    img = img.astype(np.uint8)
+    cv2.ellipse(img, ((240, 190), (90, 120), 0.0), (255, 255, 255), -1)
+    y0, y1, x0, x1 = 110, 170, 170, 230
+    img[y0:y1, x0:x1] = cv2.GaussianBlur(img[y0 - 30:y1 + 30, x0 - 30:x1 + 30], (0, 0),
+                                         9)[30:-30, 30:-30]
+    frame = h264_roundtrip([img] * 3, 23)[1]
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (195, 130, 90, 120)
+
+
+def test_a_white_fill_joined_to_a_white_wall_is_still_a_candidate():
+    """Where a fill's outline fades into a wall of nearly its colour, the flat map joins
+    them into one region too big for a head; the fill, one grey level throughout, is
+    taken out of it (the wall shades)."""
+    grey, oval = _white_oval_on_a_white_wall()
+    cfg = FinderConfig()
+    # The premise: one flat region holds the oval and the wall.
+    flat = pixel_maps(grey.astype(np.float32), cfg).flat  # 480 px wide: the scan's scale
+    cells = cv2.resize(flat.astype(np.float32), (480 // 8, 360 // 8),
+                       interpolation=cv2.INTER_AREA) > 0.9
+    _, labels = cv2.connectedComponents(cells.astype(np.uint8), connectivity=8)
+    joined = labels[(oval[1] + oval[3] // 2) // 8, (oval[0] + oval[2] // 2) // 8]
+    assert joined and np.count_nonzero(labels == joined) * 64 > 5 * oval[2] * oval[3]
+    found = [c for c in scan_frame(grey, cfg) if c.kind == "flat" and _iou(c.box, oval) > 0.5]
+    assert found, scan_frame(grey, cfg)
+
+
+def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return iw * ih / float(a[2] * a[3] + b[2] * b[3] - iw * ih)

@@ -144,6 +144,7 @@ def scan_frame(grey: np.ndarray, cfg: FinderConfig,
             seeds["blur"] = (cells(maps.blurred) > 0.15) & (sharp_c < 0.05)
     kernel = np.ones((3, 3), np.uint8)
     out: list[Candidate] = []
+    level: np.ndarray | None = None
     for kind, seed in seeds.items():
         m = seed.astype(np.uint8)
         if kind != "flat":
@@ -152,13 +153,80 @@ def scan_frame(grey: np.ndarray, cfg: FinderConfig,
                 # The inside of blocks larger than a cell is flat: fill it in.
                 m = cv2.morphologyEx(m | ((flat_c > 0.5).astype(np.uint8) & cv2.dilate(m, kernel)),
                                      cv2.MORPH_CLOSE, kernel)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
         for i in range(1, n):
             cx, cy, cw, ch, area = (int(v) for v in stats[i])
             cand = _accept(kind, cx, cy, cw, ch, area, sharp_c, cell, 1.0, (fh, fw), cfg)
             if cand is not None:
                 out.append(cand)
+            elif kind == "flat" and max(cw, ch) * cell > cfg.max_face_frac * min(fh, fw):
+                if level is None:
+                    level = cells(g)  # each cell's mean grey level
+                out += _level_parts(labels[cy:cy + ch, cx:cx + cw] == i,
+                                    level[cy:cy + ch, cx:cx + cw], (cx, cy), sharp_c, cell,
+                                    (fh, fw), cfg)
     return out
+
+
+_LEVEL_BAND = 2
+"""Grey levels either side of a flat region's commonest level that make up one surface."""
+_LEVELS_TRIED = 8
+"""Commonest levels of a too-big flat region tried in turn, while a level holds a head-sized
+patch's cells (on the talking head, a white oval was the second: the wall's brightest band,
+250, had more cells than its 255; a wall shaded over 15 levels has more bands)."""
+
+
+def _level_parts(region: np.ndarray, level: np.ndarray, origin: tuple[int, int],
+                 sharp_c: np.ndarray, cell: int, frame_hw: tuple[int, int],
+                 cfg: FinderConfig) -> list[Candidate]:
+    """Candidates in a flat region too big for a head: its cells at each of its commonest
+    grey levels.
+
+    A fill whose outline fades somewhere into a wall of nearly its colour (a white oval on a
+    white wall: 255 against 245-250, the cells between them stepping a level or two) joins
+    the wall into one flat region. The fill is one level throughout; the wall shades."""
+    least = 0.5 * (cfg.min_face_px / cell) ** 2  # cells of the smallest head-sized patch
+    lv = np.clip(np.round(level), 0, 255).astype(np.uint8)
+    # Each level's band from one histogram: the commonest level left and those within
+    # _LEVEL_BAND of it (levels a band took stay in it), while a band holds a head's cells.
+    left = np.bincount(lv[region], minlength=256)
+    band_of = np.zeros(256, np.uint8)
+    bands = 0
+    for k in range(1, _LEVELS_TRIED + 1):
+        m = int(left.argmax())
+        lo, hi = max(0, m - _LEVEL_BAND), min(255, m + _LEVEL_BAND)
+        if left[lo:hi + 1].sum() < least:
+            break
+        band_of[lo:hi + 1][left[lo:hi + 1] > 0] = k
+        left[lo:hi + 1] = 0
+        bands = k
+    which = np.where(region, band_of[lv], 0)
+    out: list[Candidate] = []
+    for k in range(1, bands + 1):
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((which == k).astype(np.uint8),
+                                                               connectivity=8)
+        for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= least) + 1:
+            cx, cy, cw, ch, area = (int(v) for v in stats[i])
+            cand = _accept("flat", cx + origin[0], cy + origin[1], cw, ch, area, sharp_c,
+                           cell, 1.0, frame_hw, cfg)
+            if cand is not None and _seam_share(labels == i, region) <= _SEAM_MAX:
+                out.append(cand)
+    return out
+
+
+_SEAM_MAX = 0.3
+"""Most of a level's patch's rim that may run on through the flat region at other levels.
+A fill joins a wall only along a seam where its outline fades; a band of a shaded wall is
+rimmed by the wall's next levels nearly all round (on the talking head, 68 such bands a clip
+were candidates, each refined and measured, before this check)."""
+
+
+def _seam_share(patch: np.ndarray, region: np.ndarray) -> float:
+    """Share of the cells just outside ``patch`` that lie in ``region`` (flat, at other
+    levels) rather than in picture detail or off the region."""
+    rim = (cv2.dilate(patch.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & ~patch
+    n = int(np.count_nonzero(rim))
+    return float(np.count_nonzero(rim & region)) / n if n else 0.0
 
 
 def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: np.ndarray,
