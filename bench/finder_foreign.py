@@ -23,7 +23,7 @@ Each on the talking head at half and full size and both pose GIFs, two random dr
 frame, dropout frame (one each) and H.264 CRF (20-28), 45 frames. Per recipe: truth tracks
 matched (IoU >= 0.3 with the drawn box, as bench/finder.py matches), the type right (blurs by
 their kernel, a pixelation as ``mosaic``), median strength error against the true sigma or
-cell size, and dropouts found. About two minutes on 2 cores.
+cell size, and dropouts found. About three minutes on 2 cores.
 
     .venv/bin/python bench/finder_foreign.py
     .venv/bin/python bench/finder_foreign.py --encode-cache /tmp/bench-h264   # same bytes each run
