@@ -39,6 +39,9 @@ from veilscan.tasks.finder.frames import Pixels, as_pixels
 from veilscan.tasks.finder.measure import (
     VIVID_CHROMA,
     RegionMeasure,
+    box_middle,
+    chroma,
+    fill_colour,
     looks_clear,
     measure_region,
     refine_mosaic_box,
@@ -138,23 +141,8 @@ runs, nearest first."""
 
 def _fill_level(grey: np.ndarray, box: BoxXYWH) -> float:
     """Median grey level of the middle of ``box`` (a fill's colour, as grey)."""
-    mid = _middle_of(grey, box)
+    mid = box_middle(grey, box)
     return float(np.median(mid)) if mid.size else 255.0
-
-
-def _fill_chroma(rgb: np.ndarray, box: BoxXYWH) -> float:
-    """Chroma of the median colour of the middle of ``box``: its RGB max less its min."""
-    mid = _middle_of(rgb, box).reshape(-1, 3)
-    if not mid.size:
-        return 0.0
-    colour = np.median(mid, axis=0)
-    return float(colour.max() - colour.min())
-
-
-def _middle_of(img: np.ndarray, box: BoxXYWH) -> np.ndarray:
-    """The middle half of ``box`` (each way) in ``img``."""
-    x, y, w, h = box
-    return img[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
 
 
 def _moved(box: BoxXYWH, shift: tuple[float, float]) -> BoxXYWH:
@@ -1048,7 +1036,8 @@ def _seen(track: Track, det: int, box: BoxXYWH, m: RegionMeasure, seen: bool,
     if m.kind == "solid" and track.fill_level is None:
         track.fill_level = _fill_level(pixels.grey, box)
         if track.fill_level < _DARK_FILL:  # only a dark fill's colour matters (_asks_head)
-            track.fill_chroma = _fill_chroma(pixels.rgb(), box)
+            colour = fill_colour(pixels.rgb(), box)
+            track.fill_chroma = chroma(colour) if colour is not None else 0.0
     track.feathered |= m.extent is not None
     track.detected |= seen
     if det in bars:

@@ -1081,22 +1081,37 @@ def _colour_fill_outline(rgb: np.ndarray,
     with the hair or shirt around it; not its colour. A grey one gains nothing from colour,
     and a near-white wall's patch read in colour passed for a fill (three false tracks in
     the bench's clean talking head)."""
+    colour = fill_colour(rgb, box)
+    if colour is None or chroma(colour) < VIVID_CHROMA:
+        return 0.0, 0.0
     x, y, w, h = box
-    mid = rgb[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
-    if not mid.size:
-        return 0.0, 0.0
-    colour = np.median(mid.reshape(-1, 3), axis=0).astype(np.float32)
-    if float(colour.max() - colour.min()) < VIVID_CHROMA:
-        return 0.0, 0.0
     fh, fw = rgb.shape[:2]
     mx, my = w // 10 + 4, h // 10 + 4
     x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(fw, x + w + mx), min(fh, y + h + my)
     # The largest channel difference from the fill's colour, as one plane the grey test
     # reads against a fill of 0, its tolerances scaled from grey levels to these.
-    dist = np.abs(rgb[y0:y1, x0:x1].astype(np.float32) - colour).max(axis=2)
+    dist = np.abs(rgb[y0:y1, x0:x1].astype(np.float32) - colour.astype(np.float32)).max(axis=2)
     scale = _GREY_SAME / _COLOUR_SAME
     return _fill_outline(dist * scale, (x - x0, y - y0, w, h), 0.0,
                          ring_levels=_COLOUR_RING * scale)
+
+
+def box_middle(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The middle half of ``box`` (each way) in ``img``: inside a fill drawn as a box or an
+    oval, whatever its edge."""
+    x, y, w, h = box
+    return img[max(0, y + h // 4):y + 3 * h // 4, max(0, x + w // 4):x + 3 * w // 4]
+
+
+def fill_colour(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Median RGB of the middle of ``box`` (a fill's colour); None for an empty box."""
+    mid = box_middle(rgb, box).reshape(-1, 3)
+    return np.median(mid, axis=0) if mid.size else None
+
+
+def chroma(colour: np.ndarray) -> float:
+    """RGB max less min of ``colour``: 0 for any grey."""
+    return float(colour.max() - colour.min())
 
 
 VIVID_CHROMA = 60.0
