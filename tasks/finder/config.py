@@ -71,8 +71,6 @@ class FinderConfig:
     """Most frames per track on which CenterFace is tried (stops at the first face)."""
     reject_frames: int = 15
     """A region measured as unredacted is not re-measured for this many frames."""
-    max_new_per_frame: int = 4
-    """New candidate regions measured per scanned frame (bounds the cost of busy frames)."""
     confirm_threshold: float = 0.25
     """CenterFace score that counts as a face."""
     dark_fill_needs_head: bool = True
