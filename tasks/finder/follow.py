@@ -5,11 +5,14 @@ the finder holds the track while its box still shows the redaction. A held box t
 moves with the camera stays behind a face that walks or turns; the redaction itself (a
 blurred blob, a block grid, a fill, with the head's outline around it) still looks like
 itself a few frames later, so normalised cross-correlation of the last box against the new
-frame finds where it went. Matched on a small copy (a face of 48 px is plenty to place a
-blob): well under a millisecond a hold.
+frame finds where it went, and at which of three sizes (``SCALES``: a head walking towards
+the camera or away from it). Matched on a small copy (a face of 48 px is plenty to place a
+blob): about a millisecond a hold.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -18,6 +21,20 @@ from veilscan.tasks.finder.tracking import BoxXYWH
 
 MATCH_PX = 48
 """Longer side (px) the template is matched at."""
+SCALES = (1.0, 1 / 1.1, 1.1)
+"""Sizes the region is looked for at, relative to its box: a face walking towards the camera
+or away from it grows or shrinks between holds (12 frames apart while settled)."""
+SCALE_GAIN = 0.05
+"""Correlation a resized match must gain over a trusted same-size match to change the box's
+size. A heavy blur is a smooth blob that matches itself nearly as well a size smaller: at
+0.02 a sigma-12 oval on a 65 px face shrank hold after hold until its box lost the face
+(bench/finder.py's two-person GIF); at 0.05 it keeps its size, and bench/finder_shots.py's
+whole shots still gain (a close-up's growing face boxed)."""
+NEAR = 0.1
+"""How far (share of the template's longer side) a resized match's centre may lie from a
+trusted same-size match's: on a streaked face (bench/finder.py's pose_female, motion blur
+11 px) a shrunk template matched a patch 70 px off at 0.80, against 0.71 for the face where
+it was, and the track split."""
 REACH = 0.5
 """How far (share of the box's size, each way) the region may have moved."""
 MIN_SCORE = 0.6
@@ -37,8 +54,8 @@ with every such jump refused, had 2 more false dropout frames)."""
 
 
 def follow(prev: np.ndarray, grey: np.ndarray, box: BoxXYWH) -> BoxXYWH | None:
-    """Where ``box`` of greyscale frame ``prev`` is in ``grey`` (same size); None if it
-    cannot be placed with confidence."""
+    """Where ``box`` of greyscale frame ``prev`` is in ``grey`` (a frame of the same size),
+    resized as the region is there; None if it cannot be placed with confidence."""
     x, y, w, h = box
     fh, fw = grey.shape
     mx, my = int(MARGIN * w), int(MARGIN * h)
@@ -59,19 +76,60 @@ def follow(prev: np.ndarray, grey: np.ndarray, box: BoxXYWH) -> BoxXYWH | None:
 
     tmpl = small(prev[t0y:t1y, t0x:t1x])
     area = small(grey[s0y:s1y, s0x:s1x])
-    if (area.shape[0] < tmpl.shape[0] or area.shape[1] < tmpl.shape[1]
-            or float(tmpl.std()) < 2.0):
-        return None  # against a frame edge, or nothing to match on (a flat fill on a flat wall)
+    if float(tmpl.std()) < 2.0:
+        return None  # nothing to match on (a flat fill on a flat wall)
+    at = ((t0x - s0x) * f, (t0y - s0y) * f)  # where the template stood, small-copy px
+    fits = [fit for scale in SCALES if (fit := _match(area, tmpl, scale, at)) is not None]
+    plain = next((fit for fit in fits if fit.scale == 1.0), None)
+    # Where the same-size match is trusted, a resized one may change the box's size, not
+    # carry it off elsewhere; where it is not (the region grew or shrank too much for it),
+    # the resized one places the box.
+    near = NEAR * max(tmpl.shape)
+    chosen = plain
+    for fit in fits:
+        if fit.scale != 1.0 and (plain is None or (
+                max(abs(fit.cx - plain.cx), abs(fit.cy - plain.cy)) <= near)) and (
+                chosen is None or fit.score > chosen.score + SCALE_GAIN):
+            chosen = fit
+    if chosen is None:
+        return None
+    # The box within the (resized) template, back in frame px.
+    nx = s0x + int(round(chosen.x / f)) + int(round((x - t0x) * chosen.scale))
+    ny = s0y + int(round(chosen.y / f)) + int(round((y - t0y) * chosen.scale))
+    return (nx, ny, max(1, int(round(w * chosen.scale))), max(1, int(round(h * chosen.scale))))
+
+
+class _Fit(NamedTuple):
+    """One size's best place of the template (small-copy px: corner and centre)."""
+
+    score: float
+    x: int
+    y: int
+    scale: float
+    cx: float
+    cy: float
+
+
+def _match(area: np.ndarray, tmpl: np.ndarray, scale: float, at: tuple[float, float],
+           ) -> _Fit | None:
+    """The best place of ``tmpl`` resized by ``scale`` in ``area`` (small-copy px), or None
+    if not trusted; ``at`` is where the unscaled template stood."""
+    if scale != 1.0:
+        tmpl = cv2.resize(tmpl, (max(1, round(tmpl.shape[1] * scale)),
+                                 max(1, round(tmpl.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    if area.shape[0] < tmpl.shape[0] or area.shape[1] < tmpl.shape[1]:
+        return None  # against a frame edge
     score = cv2.matchTemplate(area, tmpl, cv2.TM_CCOEFF_NORMED)
     _, best, _, (bx, by) = cv2.minMaxLoc(score)
     if best < MIN_SCORE:
         return None
-    # Where the template stood, in the score map (the frame edge may have cut the search).
-    hx = min(score.shape[1] - 1, round((t0x - s0x) * f))
-    hy = min(score.shape[0] - 1, round((t0y - s0y) * f))
+    # Where the template stood (centred, at this scale), in the score map (the frame edge
+    # may have cut the search).
+    hx = min(score.shape[1] - 1, max(0, round(at[0] + (1 - scale) * tmpl.shape[1] / 2 / scale)))
+    hy = min(score.shape[0] - 1, max(0, round(at[1] + (1 - scale) * tmpl.shape[0] / 2 / scale)))
     if best < SURE and max(abs(bx - hx), abs(by - hy)) >= JUMP_PX \
             and best - float(score[hy, hx]) < JUMP_GAIN:
         return None  # as good here as there: an edge, not the region, was matched
-    nx = s0x + int(round(bx / f)) + (x - t0x)
-    ny = s0y + int(round(by / f)) + (y - t0y)
-    return (nx, ny, w, h)
+    th, tw = tmpl.shape
+    return _Fit(float(best), int(bx), int(by), scale, bx + tw / 2, by + th / 2)
