@@ -48,7 +48,7 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import TrackFinding, box_sigma
-from veilscan.footage import h264_bytes, h264_roundtrip, mpeg_roundtrip
+from veilscan.footage import h264_bytes, h264_roundtrip, hevc_bytes, mpeg_roundtrip
 from veilscan.tasks.decode import DecodedFrame, open_clip
 from veilscan.tasks.finder import detector_version, find_in_frames
 from veilscan.tasks.finder.confirm import detect_faces
@@ -77,21 +77,32 @@ Encoder = Callable[[list[np.ndarray], float], Sequence[np.ndarray | Pixels]]
 
 ENCODE_CACHE: Path | None = None
 """Folder of kept H.264 encodes (``--encode-cache``); None encodes afresh every run."""
+CODEC = "h264"
+"""What the labelled clips are encoded with (``--codec``): ``h264`` or ``hevc``."""
 
 
 def encoded(frames: Sequence[np.ndarray], crf: int, fps: float, **options: object) -> bytes:
-    """``footage.h264_bytes(frames, crf, fps, **options)``, read from ``ENCODE_CACHE`` when
-    it holds these frames at these settings (see the module's docstring for why)."""
+    """``footage.h264_bytes(frames, crf, fps, **options)`` (``footage.hevc_bytes`` when
+    ``CODEC`` is ``hevc``), read from ``ENCODE_CACHE`` when it holds these frames at these
+    settings (see the module's docstring for why)."""
+    if CODEC == "hevc":
+        def encode() -> bytes:
+            return hevc_bytes(frames, crf, fps)
+        key = repr((crf, fps, "hevc", av.__version__))
+    else:
+        def encode() -> bytes:
+            return h264_bytes(frames, crf, fps, **options)
+        key = repr((crf, fps, sorted(options.items()), av.__version__))
     if ENCODE_CACHE is None:
-        return h264_bytes(frames, crf, fps, **options)
-    h = hashlib.sha256(repr((crf, fps, sorted(options.items()), av.__version__)).encode())
+        return encode()
+    h = hashlib.sha256(key.encode())
     for f in frames:
         h.update(repr(f.shape).encode())
         h.update(np.ascontiguousarray(f).tobytes())
     path = ENCODE_CACHE / f"{h.hexdigest()[:24]}.mp4"
     if path.exists():
         return path.read_bytes()
-    data = h264_bytes(frames, crf, fps, **options)
+    data = encode()
     ENCODE_CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
@@ -100,8 +111,9 @@ def encoded(frames: Sequence[np.ndarray], crf: int, fps: float, **options: objec
 
 
 def h264_pixels(frames: list[np.ndarray], crf: int, fps: float) -> list[DecodedFrame]:
-    """``frames`` through libx264 and back as ``veilscan inspect`` decodes them (the luma
-    plane as it is, RGB when the detector asks): the finder is measured on what it runs on."""
+    """``frames`` through libx264 (or ``CODEC``) and back as ``veilscan inspect`` decodes
+    them (the luma plane as it is, RGB when the detector asks): the finder is measured on
+    what it runs on."""
     with open_clip(io.BytesIO(encoded(frames, crf, fps)), name="bench") as clip:
         return [p for _, p in clip.pixels()]
 
@@ -755,6 +767,17 @@ def add_cache_argument(ap: argparse.ArgumentParser) -> None:
 def use_cache(args: argparse.Namespace) -> None:
     global ENCODE_CACHE
     ENCODE_CACHE = args.encode_cache
+
+
+def add_codec_argument(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--codec", choices=("h264", "hevc"), default="h264",
+                    help="encode the labelled clips with libx264 (default) or libx265, at "
+                         "the same CRF draws (x265's CRF is x264's + 5: alike in quality)")
+
+
+def use_codec(args: argparse.Namespace) -> None:
+    global CODEC
+    CODEC = args.codec
 
 
 def _cores() -> int:

@@ -27,6 +27,7 @@ cell size, and dropouts found. About three minutes on 2 cores.
 
     .venv/bin/python bench/finder_foreign.py
     .venv/bin/python bench/finder_foreign.py --encode-cache /tmp/bench-h264   # same bytes each run
+    .venv/bin/python bench/finder_foreign.py --codec hevc   # the same draws through libx265
 """
 
 from __future__ import annotations
@@ -144,10 +145,12 @@ def expected(method: str, strength: int) -> tuple[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_cache_argument(ap)
+    bench.add_codec_argument(ap)
     ap.add_argument("--only", metavar="RECIPE,...",
                     help="run only these recipes (the others' draws are kept: same clips)")
     args = ap.parse_args()
     bench.use_cache(args)
+    bench.use_codec(args)
     only = set(args.only.split(",")) if args.only else None
     t0 = time.perf_counter()
     sources = bench.load_sources(tuple(dict(SOURCES)))
@@ -203,7 +206,7 @@ def main() -> None:
     print(f"{'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>3}/{total[1]:<3} "
           f"{statistics.median(every) if every else float('nan'):12.2f} "
           f"{total[4]:>4}/{total[3]:<4}")
-    print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}")
+    print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}; codec {args.codec}")
     print("missed or mistyped (expected type and strength as ``expected`` gives them):")
     print("\n".join(misses) or "  none")
 

@@ -48,3 +48,16 @@ def test_without_a_cache_every_call_encodes(bench, monkeypatch) -> None:
     monkeypatch.setattr(bench, "h264_bytes", lambda *a, **k: bytes([next(count)]))
     frames = [np.zeros((16, 16, 3), np.uint8)]
     assert bench.encoded(frames, 23, 30.0) != bench.encoded(frames, 23, 30.0)
+
+
+def test_hevc_encodes_are_stored_apart_from_h264(bench, monkeypatch) -> None:
+    """``--codec hevc`` reads and writes its own entries: the same frames at the same CRF
+    are other bytes through libx265."""
+    monkeypatch.setattr(bench, "h264_bytes", lambda *a, **k: b"h264")
+    monkeypatch.setattr(bench, "hevc_bytes", lambda *a, **k: b"hevc")
+    frames = [np.zeros((16, 16, 3), np.uint8)]
+    assert bench.encoded(frames, 23, 30.0) == b"h264"
+    monkeypatch.setattr(bench, "CODEC", "hevc")
+    assert bench.encoded(frames, 23, 30.0) == b"hevc"
+    monkeypatch.setattr(bench, "hevc_bytes", lambda *a, **k: b"other")
+    assert bench.encoded(frames, 23, 30.0) == b"hevc"  # read back, not encoded again
