@@ -83,8 +83,8 @@ CODEC = "h264"
 
 def encoded(frames: Sequence[np.ndarray], crf: int, fps: float, **options: object) -> bytes:
     """``footage.h264_bytes(frames, crf, fps, **options)`` (``footage.hevc_bytes`` when
-    ``CODEC`` is ``hevc``), read from ``ENCODE_CACHE`` when it holds these frames at these
-    settings (see the module's docstring for why)."""
+    ``CODEC`` is ``hevc``: H.264's options do not apply), read from ``ENCODE_CACHE`` when
+    it holds these frames at these settings (see the module's docstring for why)."""
     if CODEC == "hevc":
         def encode() -> bytes:
             return hevc_bytes(frames, crf, fps)
