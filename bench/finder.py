@@ -85,14 +85,10 @@ def encoded(frames: Sequence[np.ndarray], crf: int, fps: float, **options: objec
     """``footage.h264_bytes(frames, crf, fps, **options)`` (``footage.hevc_bytes`` when
     ``CODEC`` is ``hevc``: H.264's options do not apply), read from ``ENCODE_CACHE`` when
     it holds these frames at these settings (see the module's docstring for why)."""
-    if CODEC == "hevc":
-        def encode() -> bytes:
-            return hevc_bytes(frames, crf, fps)
-        key = repr((crf, fps, "hevc", av.__version__))
-    else:
-        def encode() -> bytes:
-            return h264_bytes(frames, crf, fps, **options)
-        key = repr((crf, fps, sorted(options.items()), av.__version__))
+    hevc = CODEC == "hevc"
+    encode = partial(hevc_bytes, frames, crf, fps) if hevc else partial(
+        h264_bytes, frames, crf, fps, **options)
+    key = repr((crf, fps, "hevc" if hevc else sorted(options.items()), av.__version__))
     if ENCODE_CACHE is None:
         return encode()
     h = hashlib.sha256(key.encode())

@@ -199,14 +199,14 @@ def h264_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25,
 
 
 HEVC_CRF_OFFSET = 5
-"""libx265's CRF that looks like libx264's CRF less this (x265's default 28 is meant to match
-x264's 23)."""
+"""Added to a libx264 CRF, the libx265 CRF of about the same quality (x265's default 28 is
+meant to match x264's 23)."""
 
 
 def hevc_bytes(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> bytes:
     """RGB frames encoded with libx265 (yuv420p, preset fast) into an in-memory MP4, at the
-    quality libx264 gives at ``crf`` (``HEVC_CRF_OFFSET``). One thread pool-less encoder, so
-    the same frames give the same bytes (x265's worker threads make the output vary)."""
+    quality libx264 gives at ``crf`` (``HEVC_CRF_OFFSET``). Encoded on one thread with no
+    worker pool, so the same frames give the same bytes (x265's pool makes them vary)."""
     options = {"crf": str(crf + HEVC_CRF_OFFSET), "preset": "fast",
                "x265-params": "log-level=error:pools=none:frame-threads=1"}
     return _encoded(frames, "libx265", "mp4", fps, options)
