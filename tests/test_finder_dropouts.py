@@ -225,3 +225,54 @@ def test_a_dark_fill_over_the_whole_head_is_confirmed_by_the_face_where_it_lifts
         frames.append(f if i == 12 else apply(f, padded, Recipe("solid", color=(20, 20, 20))))
     tracks = find_in_frames(enumerate(h264_roundtrip(frames, 23)))
     assert [(t.redaction_type, t.dropout_frames) for t in tracks] == [("solid", [12])]
+
+
+def test_a_soft_face_where_a_fill_was_looks_clear():
+    """A fill's dropout on a soft face (a close-up through HEVC) shows few sharp pixels but a
+    range of grey no fill has: the frame just before a fill's track is then looked at for
+    the face (``_exposed_edge``). The fill itself never looks clear."""
+    from veilscan.tasks.finder.measure import looks_clear
+
+    grey = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
+    for sigma in (2.0, 3.0):
+        assert looks_clear(cv2.GaussianBlur(grey, (0, 0), sigma), _FACE, "solid")
+    filled = cv2.cvtColor(apply(data.astronaut(), _FACE, Recipe("solid", color=(214, 180, 150))),
+                          cv2.COLOR_RGB2GRAY)
+    assert not looks_clear(filled, _FACE, "solid")
+
+
+def test_a_gifs_own_pixel_grid_is_not_the_tracks_mosaic():
+    """A GIF scaled up 4x with nearest neighbours has a 4 px grid of its own: where a 16 px
+    mosaic lifted, that face is clear; with the cell size unknown, or near the grid's, it is
+    taken for a mosaic (the cautious answer)."""
+    from veilscan.tasks.finder.measure import looks_clear
+
+    grey = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    gif = cv2.resize(small, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+    assert looks_clear(gif, _FACE, "mosaic", block=16.0)
+    assert not looks_clear(gif, _FACE, "mosaic") and not looks_clear(gif, _FACE, "mosaic", 6.0)
+    mosaic = cv2.cvtColor(apply(data.astronaut(), _FACE, Recipe("mosaic", 16)),
+                          cv2.COLOR_RGB2GRAY)
+    assert not looks_clear(mosaic, _FACE, "mosaic", block=16.0)
+
+
+def test_a_fills_frame_is_judged_when_its_detection_measures_as_a_blur():
+    """Where a fill lifts, the scan finds the face it hid and measures it, soft as it is, as
+    a blur; that detection joins the fill's track, and its frame is judged for a dropout
+    (two such HEVC dropouts on the two-person GIF were not). A candidate that never was a
+    fill or a mosaic (scenery, most of them) is still not judged."""
+    from veilscan.tasks.finder.finder import _add_detection
+    from veilscan.tasks.finder.measure import RegionMeasure
+    from veilscan.tasks.finder.tracking import Track
+
+    grey = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
+    blur = RegionMeasure("blur", 0.0, 0.3, 0.0)
+    fill = Track(1)
+    _add_detection(fill, 0, grey, _FACE, RegionMeasure("solid", 0.0, 0.0, 0.0))
+    _add_detection(fill, 3, grey, _FACE, blur)
+    assert sorted(fill.detail) == [0, 3]
+    scenery = Track(2)
+    _add_detection(scenery, 0, grey, _FACE, blur)
+    _add_detection(scenery, 3, grey, _FACE, blur)
+    assert scenery.detail == {}

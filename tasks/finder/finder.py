@@ -425,7 +425,7 @@ class RedactionFinder:
         for fi, grey in self._buffer:
             if fi > track.last_frame:
                 box = track.predict(fi, self._camera)
-                if looks_clear(grey, box, kind):
+                if looks_clear(grey, box, kind, _block(track)):
                     break
                 track.add(fi, box, track.measures[-1])
                 _note(track, fi, grey, box)
@@ -616,8 +616,7 @@ class RedactionFinder:
                 track.fitted += m.kind != "blur"
             track.face_w = widths.get(bi, track.face_w)
             track.hits += 1
-            track.add(index, box, m)
-            _note(track, index, grey, box)
+            _add_detection(track, index, grey, box, m)
             _seen(track, bi, box, m, seen, bars, pixels)
             self._maybe_confirm(track, pixels, box, m)
             self._judge_buffered(track)
@@ -630,7 +629,8 @@ class RedactionFinder:
             reach = (self._stride if self._stride == cfg.scan_stride
                      else self._detect_period())
             for fi, g_prev in self._buffer:
-                if index - reach < fi < index and not looks_clear(g_prev, box, m.kind):
+                if index - reach < fi < index and not looks_clear(g_prev, box, m.kind,
+                                                                        m.strength_px):
                     track.add(fi, box, m)
                     _note(track, fi, g_prev, box)
             track.add(index, box, m)
@@ -755,13 +755,14 @@ class RedactionFinder:
         face that moved on under it, nor scenery the box slid onto) and its detail stands
         out from ``inner``, the track's nearest frames, as a dropout's would."""
         kind = track.measures[0 if before else -1].kind
+        block = _block(track)
         edge = track.frames[0] if before else track.last_frame
         end = track.boxes[0] if before else track.boxes[-1]
         moved = _moved(end, self._camera.shift(edge, fi))
         motion = (track.predict_back(fi, self._camera) if before
                   else track.predict(fi, self._camera))
         for box in dict.fromkeys((moved, motion)):
-            if not looks_clear(grey, box, kind):
+            if not looks_clear(grey, box, kind, block):
                 return False, box
             # A bar's face: where it was, moved as the bar's box moved.
             face = box if track.bar_face is None else _moved(
@@ -775,7 +776,7 @@ class RedactionFinder:
             if track.bar_face is None:  # a bar sits above the face's middle: keep its box
                 fx, fy, fw, fh = hit[1]
                 box = (fx + fw // 2 - box[2] // 2, fy + fh // 2 - box[3] // 2, *box[2:])
-                if not looks_clear(grey, box, kind):
+                if not looks_clear(grey, box, kind, block):
                     return False, box
             d = region_detail(grey, box) if track.bar_face is None else _bar_detail(grey, box)
             if d is None:
@@ -1022,6 +1023,12 @@ def _softer_than_surround(grey: np.ndarray, box: BoxXYWH) -> bool:
     return d is not None and d.sharp_share <= 0.5 * ring
 
 
+def _block(track: Track) -> float:
+    """A mosaic track's median cell size (px; 0 if no frame measured as a mosaic)."""
+    cells = [m.strength_px for m in track.measures if m.kind == "mosaic"]
+    return float(np.median(cells)) if cells else 0.0
+
+
 def _reportable(track: Track) -> bool:
     """Could this track become a finding (a face confirmed in it, or a fill or a mosaic)?
     Until then its frames are not worth judging for dropouts (most candidates are scenery)."""
@@ -1049,9 +1056,22 @@ def _seen(track: Track, det: int, box: BoxXYWH, m: RegionMeasure, seen: bool,
         track.faces.append((1.0, float(box[2])))
 
 
-def _note(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH) -> None:
-    """Record the detail in the middle of ``box`` at ``frame`` for the dropout judgement."""
-    if not _reportable(track):
+def _add_detection(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH,
+                   m: RegionMeasure) -> None:
+    """Add a scan's detection to ``track`` and record its frame's detail if the track was
+    worth judging before it: where a fill or a mosaic lifts, the scan finds the face it hid
+    and measures that (soft as it is) as a blur, which must not stop the frame from being
+    judged as the dropout it is (two HEVC fills' dropouts on the two-person GIF were not)."""
+    judged = bool(track.frames) and _reportable(track)
+    track.add(frame, box, m)
+    _note(track, frame, grey, box, judged)
+
+
+def _note(track: Track, frame: int, grey: np.ndarray, box: BoxXYWH,
+          judged: bool = False) -> None:
+    """Record the detail in the middle of ``box`` at ``frame`` for the dropout judgement
+    (if the track is worth it, or ``judged`` says it was)."""
+    if not (judged or _reportable(track)):
         return
     d = region_detail(grey, box) if track.bar_face is None else _bar_detail(grey, box)
     if d is not None:

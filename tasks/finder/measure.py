@@ -1288,11 +1288,19 @@ def feathered_extent(grey: np.ndarray, box: tuple[int, int, int, int],
     return (x - left, y - top_, w + left + right, h + top_ + bottom)
 
 
-def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> bool:
+_CLEAR_SPREAD = 40.0
+"""Grey-level range (90th minus 10th percentile) in a fill's box from which it shows the
+picture whether or not the picture is sharp (see :func:`looks_clear`)."""
+
+
+def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str,
+                block: float = 0.0) -> bool:
     """Cheap per-frame dropout test: does the region at ``box`` show the picture unredacted?
 
     ``kind`` is the track's redaction type: a solid fill ends when the region gains texture,
-    a mosaic when its block grid goes, a blur when fine detail comes back.
+    a mosaic when its block grid goes, a blur when fine detail comes back. ``block`` is a
+    mosaic track's cell size (px; 0: unknown): a grid of cells under half of it is the
+    footage's own (a GIF scaled up by 4 with nearest neighbours), not the redaction.
     """
     g = _inset_crop(grey, box)
     if g is None:
@@ -1300,10 +1308,13 @@ def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str) -> 
     if kind == "solid":
         mid = _middle(g)
         p10, p90 = np.percentile(mid, (10, 90))
-        return bool(p90 - p10 > 12.0 and _sharp_pixels(mid)[0] > 0.1)
+        # A soft face (a close-up, or HEVC's smoothing) has few sharp pixels but a range of
+        # grey no fill has: tens of levels (an HEVC fill reads 0-3).
+        return bool(p90 - p10 > _CLEAR_SPREAD or (
+            p90 - p10 > 12.0 and _sharp_pixels(mid)[0] > 0.1))
     if kind == "mosaic":
-        _, _, score = mosaic_grid(g)  # square or oblong: the track is a mosaic already
-        if score > 0.4:
+        cw, ch, score = mosaic_grid(g)  # square or oblong: the track is a mosaic already
+        if score > 0.4 and max(cw, ch) >= 0.5 * block:
             return False
     return _sharp_pixels(g)[0] > 0.15
 
