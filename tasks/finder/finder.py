@@ -718,6 +718,7 @@ class RedactionFinder:
         edge = track.frames[0] if before else track.last_frame
         inner = [track.detail[f] for f in sorted(track.detail, reverse=not before)
                  if (f >= edge if before else f <= edge)][:LOCAL_FRAMES]
+        block = _block(track)
         buffered = dict(self._buffer)
         clear = 0
         for step in range(1, self.cfg.max_gap_frames + 1):
@@ -725,7 +726,7 @@ class RedactionFinder:
             grey = buffered.get(fi)
             if grey is None:
                 return
-            seen = self._edge_frame(track, fi, grey, before, inner)
+            seen = self._edge_frame(track, fi, grey, before, inner, block)
             if seen is None:
                 return
             exposed, box = seen
@@ -744,7 +745,7 @@ class RedactionFinder:
             _note(track, fi, grey, box)
 
     def _edge_frame(self, track: Track, fi: int, grey: np.ndarray, before: bool,
-                    inner: list[Detail]) -> tuple[bool, BoxXYWH] | None:
+                    inner: list[Detail], block: float) -> tuple[bool, BoxXYWH] | None:
         """Frame ``fi`` just outside ``track``: ``(False, box)`` if it looks redacted at
         ``box``, ``(True, box)`` if the face shows unredacted there, None if no face is there.
 
@@ -753,9 +754,9 @@ class RedactionFinder:
         A region that looks clear is shown to CenterFace; the face found places the box,
         and the frame is exposed only if that face is itself free of the redaction (not a
         face that moved on under it, nor scenery the box slid onto) and its detail stands
-        out from ``inner``, the track's nearest frames, as a dropout's would."""
+        out from ``inner``, the track's nearest frames, as a dropout's would. ``block`` is
+        the track's mosaic cell size (``looks_clear``), read once per edge by the caller."""
         kind = track.measures[0 if before else -1].kind
-        block = _block(track)
         edge = track.frames[0] if before else track.last_frame
         end = track.boxes[0] if before else track.boxes[-1]
         moved = _moved(end, self._camera.shift(edge, fi))
