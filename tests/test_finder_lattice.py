@@ -10,7 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from test_finder import make_clip
+from test_finder import _iou, make_clip
 
 from veilscan.footage import h264_roundtrip, mpeg_roundtrip
 from veilscan.tasks.finder import find_in_frames
@@ -42,9 +42,18 @@ def test_clean_mpeg2_footage_gives_no_track(shared_media: Path):
     assert find_in_frames(enumerate(mpeg_roundtrip(frames, 300_000))) == []
 
 
-@pytest.mark.parametrize("origin", [(0, 0), (3, 5)], ids=["on-lattice", "off-lattice"])
+@pytest.mark.parametrize("origin", [
+    (0, 0),
+    pytest.param((3, 5), marks=pytest.mark.xfail(strict=True, reason=(
+        "known miss: the head crosses the frame at 12 px a frame and, off the codec's "
+        "lattice, the grid walk cuts most scans' boxes to part of the mosaic, which then "
+        "measures clear; finder-0.29 passed only with its frame-0 box held still on the "
+        "wall for 30 frames"))),
+], ids=["on-lattice", "off-lattice"])
 def test_a_mosaic_in_mpeg2_footage_is_found(origin):
+    """The track follows the head across the frame (box on the mosaic in most frames)."""
     frames, truth = _clip(Recipe("mosaic", 16, grid_origin=origin))
     tracks = find_in_frames(enumerate(mpeg_roundtrip(frames, 1_000_000)))
     assert len(tracks) == 1 and tracks[0].redaction_type == "mosaic"
     assert abs(tracks[0].strength_px - 16) <= 2
+    assert np.median([_iou(b[1:], truth[b[0]]) for b in tracks[0].boxes]) >= 0.5

@@ -884,8 +884,14 @@ class RedactionFinder:
         # Where the redaction went by its own look (a head walks or turns while held);
         # failing that, where the camera moved it.
         prev = next((g for fi, g in self._buffer if fi == track.last_frame), None)
-        box = (follow(prev, grey, track.boxes[-1]) if prev is not None else None) or _moved(
-            track.boxes[-1], self._camera.shift(track.last_frame, index))
+        box = follow(prev, grey, track.boxes[-1]) if prev is not None else None
+        if box is None:
+            if bisect_left(self._scans, index) - bisect_right(self._scans, track.last_frame):
+                # Lost for a scan already and not found by its look: where the camera alone
+                # moved its old box is stale (a head crossing the frame is long gone, and a
+                # patch of wall there may read at the track's level).
+                return
+            box = _moved(track.boxes[-1], self._camera.shift(track.last_frame, index))
         d = region_detail(grey, box)
         if d is None:
             return
