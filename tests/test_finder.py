@@ -224,6 +224,31 @@ def test_resize_cells_slipping_off_whole_pixels_measure_as_a_mosaic(w, h, block)
     assert abs(m.strength_px - block) <= 0.5
 
 
+@pytest.mark.parametrize("seed", [0, 8, 12, 19])
+def test_resize_cells_read_through_stray_steps_between_their_lines(seed):
+    """A face cut into 7 x 10 cells by a resize (15.7 x 15 px), with short steps of 8 grey
+    levels between the cells' lines, as HEVC's ringing and a face's own edges leave them:
+    the columns' lines are no longer the only peaks of their profile, so their even spacing
+    was not read and the region measured as a clear face (finder-0.29, on these seeds). The
+    comb whose teeth meet nearly all lines reads it through the stray peaks."""
+    w, h = 110, 150
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)[20:300, 120:360],
+                      (w, h), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(face, (w // 14, h // 14), interpolation=cv2.INTER_AREA)
+    g = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    for _ in range(6):
+        x0, y0 = int(rng.integers(3, w - 3)), int(rng.integers(0, h - 40))
+        g[y0:y0 + 40, x0:] += rng.choice([-8.0, 8.0])
+        x0, y0 = int(rng.integers(0, w - 40)), int(rng.integers(3, h - 3))
+        g[y0:, x0:x0 + 40] += rng.choice([-8.0, 8.0])
+    g = np.clip(g + rng.normal(0, 1.0, g.shape), 0, 255).astype(np.uint8)
+    m = measure_region(np.pad(g, 40, mode="edge"), (40, 40, w, h), classify=False,
+                       square_cells=False)
+    assert m is not None and m.kind == "mosaic"
+    assert abs(m.strength_px - 15.35) <= 1.0
+
+
 def test_pillow_pixelation_whose_codec_flattened_some_rows_is_a_mosaic(shared_media):
     """Pillow's pixelation (BOX down by 14, NEAREST up) of the talking head's face: cells of
     14.8 x 14.5 px, encoded at CRF 26, which flattens the steps between like cells, so the

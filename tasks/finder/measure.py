@@ -272,13 +272,15 @@ def mosaic_grid(g: np.ndarray) -> tuple[float, float, float]:
 def _fractional_read(prof: np.ndarray, score: float, b: float,
                      other: float) -> tuple[float, float]:
     """(score, period) of one axis: the whole-pixel reading, or the fractional comb's where
-    that holds more of it, at the spacing of the profile's lines, else near ``b``; where
+    that holds more of it, at the spacing of the profile's lines (evenly spaced, or read
+    through stray peaks by :func:`_comb_spacing`), else near ``b``; where
     ``b`` is finer than fractional combs are tried, near the other axis's period ``other``.
     A pixelation's cells are about square. Where the codec has flattened the steps between
     like cells, one axis's lines come unevenly and its period search reads a divisor (3 for
     14.5 px rows). The hint is taken only then: a reading of 5 px or more may itself be half
     or a third of the cells, and the other axis's comb would follow it there."""
-    cell = _line_spacing(prof) or (other if b < _FRACTIONAL_MIN else b)
+    cell = _line_spacing(prof) or _comb_spacing(prof) or (
+        other if b < _FRACTIONAL_MIN else b)
     share = _fractional_share(prof, cell)
     return (share, cell) if share > score else (score, b)
 
@@ -344,16 +346,22 @@ def step_pairs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return ax, ay, pairs
 
 
+def _line_peaks(prof: np.ndarray) -> np.ndarray:
+    """Positions of the step lines (local maxima well above the codec's ringing) in a
+    column/row |difference| profile; empty for a profile too short or too flat to tell."""
+    nonzero = prof[prof > 0]
+    if prof.size < 12 or nonzero.size < 4:
+        return np.zeros(0, np.int64)
+    mid = prof[1:-1]
+    low = 0.2 * float(np.percentile(nonzero, 80))  # above the codec's ringing by the lines
+    return np.flatnonzero((mid >= prof[:-2]) & (mid > prof[2:]) & (mid > low)) + 1
+
+
 def _line_spacing(prof: np.ndarray) -> float:
     """Mean spacing (px) of the step lines in a column/row |difference| profile when they
     are evenly spaced to within a pixel (cells of a non-integer size alternate, 7 and 8 px
     for 7.75); 0 if they are not."""
-    nonzero = prof[prof > 0]
-    if prof.size < 12 or nonzero.size < 4:
-        return 0.0
-    mid = prof[1:-1]
-    low = 0.2 * float(np.percentile(nonzero, 80))  # above the codec's ringing by the lines
-    peaks = np.flatnonzero((mid >= prof[:-2]) & (mid > prof[2:]) & (mid > low)) + 1
+    peaks = _line_peaks(prof)
     if peaks.size < 4:
         return 0.0
     d = np.diff(peaks).astype(float)
@@ -361,6 +369,52 @@ def _line_spacing(prof: np.ndarray) -> float:
     if m < 3.0 or float(np.abs(d - m).max()) > 1.0:
         return 0.0
     return m
+
+
+_SPACING_STEP = 0.125
+"""Step (px) of the periods :func:`_comb_spacing` tries."""
+_SPACING_SHARE = 0.75
+"""Share of a comb's teeth that must meet a step line for :func:`_comb_spacing` to take it."""
+
+
+def _comb_spacing(prof: np.ndarray) -> float:
+    """Spacing (px, fractional) of the comb, 5-48 px, whose teeth nearly all meet a step line
+    of the profile (to within a pixel) and that holds the most step for the teeth it
+    misses, fitted over the lines it meets; 0 if none meets four lines. Where
+    :func:`_line_spacing` gives up because a face's own edges or the codec's ringing put
+    extra peaks between the lines (HEVC over a resize's 15.7 px cells), the lines are still
+    there, evenly spaced."""
+    at = _line_peaks(prof)
+    n = prof.size
+    if at.size < 4:
+        return 0.0
+    peaks, height = at.astype(np.float64), prof[at].astype(np.float64)
+    periods = np.arange(float(_FRACTIONAL_MIN), min(48.0, n / 3.0) + 1e-9, _SPACING_STEP)
+    if not periods.size:
+        return 0.0
+    res = peaks[None, :] % periods[:, None]  # each peak's phase on each period
+    d = np.abs(res[:, :, None] - res[:, None, :])
+    d = np.minimum(d, periods[:, None, None] - d)
+    on_comb = d <= 1.0  # (period, anchor peak, peak): the peak is on the anchor's comb
+    hits = on_comb.sum(axis=2)
+    anchor = hits.argmax(axis=1)
+    rows = np.arange(periods.size)
+    met = hits[rows, anchor]
+    teeth = np.floor((n - 1 - res[rows, anchor]) / periods) + 1
+    ok = (met >= 4) & (met >= _SPACING_SHARE * teeth)
+    if not ok.any():
+        return 0.0
+    # The steps met less a typical step for each tooth missed: half the period meets the
+    # lines and some weaker stray peaks but misses teeth; twice the period meets half the
+    # lines.
+    held = (on_comb[rows, anchor] * height[None, :]).sum(axis=1)
+    typical = held / np.maximum(met, 1)
+    i = int(np.argmax(np.where(ok, held - typical * (teeth - met), -np.inf)))
+    k = np.round((peaks - peaks[anchor[i]]) / periods[i])
+    on = np.abs(peaks - peaks[anchor[i]] - k * periods[i]) <= 1.0
+    if np.ptp(k[on]) < 3:
+        return 0.0
+    return float(np.polyfit(k[on], peaks[on], 1)[0])
 
 
 def irregular_mosaic(grey: np.ndarray, box: tuple[int, int, int, int]) -> float:
