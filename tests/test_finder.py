@@ -109,6 +109,25 @@ def test_gaussian_blur(face_w, lo, hi):
     assert t.residual_detail < 0.5
 
 
+def test_heavy_blur_in_a_small_frame_is_found(tmp_path):
+    """The demo's sigma-12 blur on a 108 px face in a 384 x 288 frame: CenterFace reads it
+    0.15 at full size, so the coarse pass (for frames too small for its 256 px side: none
+    until finder-0.30) is what finds it, at a quarter of the frame's size."""
+    from veilscan.demo_archive import DEMO_CLIPS, render_demo_clip
+
+    [clip] = [c for c in DEMO_CLIPS if c.key == "studio/blur-sigma12.mp4"]
+    rendered = render_demo_clip(clip, tmp_path / "blur-sigma12.mp4")
+    with av.open(str(rendered.path)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    tracks = find_in_frames(enumerate(frames))
+    assert [t.redaction_type for t in tracks] == ["gaussian_blur"]
+    t = tracks[0]
+    assert t.first_frame <= 3 and t.last_frame == len(frames) - 1
+    assert 8.0 <= t.strength_px <= 16.0
+    truth = {b[0]: b[1:] for b in rendered.boxes[0]}
+    assert np.median([_iou(b[1:], truth[b[0]]) for b in t.boxes]) >= 0.5
+
+
 @pytest.mark.parametrize(("recipe", "pad"), [(Recipe("gaussian_blur", 4.0), 0.6),
                                            (Recipe("box_blur", 11), 0.5)])
 def test_blur_drawn_with_room_to_spare_is_found(recipe, pad):
