@@ -585,6 +585,13 @@ class RedactionFinder:
             # Near a followed track, oblong or uneven cells count as a mosaic too.
             m = measure_region(grey, box, classify=False, square_cells=not tracked,
                                fill_only=kinds == {"faded"}, rgb=pixels.rgb)
+            # The grid walk can stop inside a mosaic (a cell the codec rang in, MPEG-2's own
+            # blocks off the mosaic's lattice) and leave part of it, which reads clear: the
+            # scan's own box is measured then, as a detected face's coarse box is.
+            if "mosaic" in kinds and box != coarse and (m is None or m.kind != "mosaic"):
+                mc = measure_region(grey, coarse, classify=False, square_cells=not tracked)
+                if mc is not None and mc.kind == "mosaic":
+                    box, m = coarse, mc
             if m is not None and m.extent is not None:
                 box = m.extent  # a feathered fill: its core grown over the ramp
             # A fill found through its fade (feathered, or a flat patch with detail only
