@@ -3,6 +3,7 @@ rebuilt when what they are computed from changes, and never in the way when the 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -114,3 +115,25 @@ def test_the_finders_tables_from_the_store_equal_fresh_ones(store: Path) -> None
     assert len(list(store.rglob("*.npy"))) == 2
     for (labels_a, feats_a), (labels_b, feats_b) in zip(built, read, strict=True):
         assert labels_a == labels_b and np.array_equal(feats_a, feats_b)
+
+
+def test_prepared_centerface_is_read_back_without_rebuilding(
+        store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from veilscan.tasks.finder import confirm
+
+    if importlib.util.find_spec("onnx") is None:
+        pytest.skip("onnx is not installed: the detector falls back to OpenCV's reader")
+    confirm._prepared_centerface.cache_clear()
+    try:
+        built = confirm._prepared_centerface()
+        assert built == confirm._prepare(confirm.centerface_path())
+        assert [p.name for p in store.glob("*/centerface-prepared-*")]
+
+        def fail(source: Path) -> bytes:
+            raise AssertionError("rebuilt although the store holds it")
+
+        monkeypatch.setattr(confirm, "_prepare", fail)
+        confirm._prepared_centerface.cache_clear()
+        assert confirm._prepared_centerface() == built
+    finally:
+        confirm._prepared_centerface.cache_clear()

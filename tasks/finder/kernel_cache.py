@@ -9,9 +9,10 @@ are stored under a fingerprint of those and read back bit for bit (``.npy``).
 Where: ``$VEILSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/veilscan``, else ``~/.cache/veilscan``;
 ``VEILSCAN_CACHE_DIR=""`` turns the store off. Anything that fails (a read-only home, a
 corrupt file, two workers writing at once) falls back to building the table: the store can
-make a process faster, never wrong. The int8 CenterFace of :mod:`.centerface_int8` is kept
-here too, as a byte array. Each new fingerprint (an upgrade, a changed build) starts
-a folder of a few MB; only the ``KEEP_FINGERPRINTS`` most recently written are kept.
+make a process faster, never wrong. CenterFace's graph as :mod:`.confirm` prepares it, and
+the int8 one of :mod:`.centerface_int8`, are kept here too, as byte arrays. Each new
+fingerprint (an upgrade, a changed build) starts a folder of a few MB; only the
+``KEEP_FINGERPRINTS`` most recently written are kept.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "VEILSCAN_CACHE_DIR"
 FOLDER_PREFIX = "kernel-tables-"
-KEEP_FINGERPRINTS = 6
-"""Fingerprint folders kept when a new one starts: the current one and five before it. An
-installed version writes two (its kernel tables, and its int8 CenterFace, whose fingerprint
-covers the source model), so that two or three versions used side by side (a venv per
-project) do not evict each other's, while every upgrade does not leave its folders behind
-for good."""
+KEEP_FINGERPRINTS = 9
+"""Fingerprint folders kept when a new one starts: the current one and eight before it. An
+installed version writes three (its kernel tables, its prepared CenterFace and its int8 one;
+the last two's fingerprints cover the source model), so that two or three versions used
+side by side (a venv per project) do not evict each other's, while every upgrade does not
+leave its folders behind for good."""
 
 
 def cache_root() -> Path | None:
