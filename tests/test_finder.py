@@ -10,7 +10,7 @@ import pytest
 from skimage import data
 
 from veilscan.catalog.clip_result import box_sigma
-from veilscan.footage import h264_roundtrip
+from veilscan.footage import h264_roundtrip, hevc_roundtrip
 from veilscan.tasks.finder import (
     DETECTOR_VERSION,
     FinderConfig,
@@ -589,6 +589,28 @@ def test_coarse_resize_pixelation_confirmed_by_the_face_seen_on_its_grid(shared_
     assert [t.redaction_type for t in tracks] == ["mosaic"]
     assert abs(tracks[0].strength_px - 16) <= 3
     assert tracks[0].first_frame == 0 and tracks[0].last_frame == len(out) - 1
+
+
+def test_coarse_mosaic_held_between_scans_is_still_shown_to_the_detector(shared_media):
+    """20 px cells, four across the GIF's face, through HEVC: the pixel scan finds the whole
+    grid on one scan only (the codec flattens the steps between like cells, so later scans
+    see pieces), and the detector's first look at it misses. The track is then held by its
+    own look; until finder-0.31 a held track was never shown to the detector again, so it
+    ended unconfirmed and the clip gave no track."""
+    frames = []
+    with av.open(str(shared_media / "head-pose-face-detection-female.gif")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i < 23:
+                frames.append(f.to_ndarray(format="rgb24"))
+    out = []
+    for k, img in enumerate(frames):
+        x, y, w, h = (int(v) for v in detect_faces(img, 0.5)[0][:4])
+        dx, dy = w * 12 // 100, h * 12 // 100
+        box = (max(0, x - dx), max(0, y - dy), w + 2 * dx, h + 2 * dy)
+        out.append(img if k == 15 else apply(img, box, Recipe("mosaic", 20)))
+    tracks = find_in_frames(enumerate(hevc_roundtrip(out, 22, 10.0)))
+    assert [(t.redaction_type, t.strength_px, t.dropout_frames) for t in tracks] == [
+        ("mosaic", 20.0, [15])]
 
 
 def test_a_blurred_close_up_filling_most_of_a_portrait_frame_is_found(shared_media):

@@ -219,6 +219,11 @@ def h264_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> l
     return _decoded(h264_bytes(frames, crf, fps))
 
 
+def hevc_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> list[np.ndarray]:
+    """:func:`h264_roundtrip` through libx265 (:func:`hevc_bytes`, at x264's ``crf``)."""
+    return _decoded(hevc_bytes(frames, crf, fps))
+
+
 def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
                    fps: float = 25) -> list[np.ndarray]:
     """Encode RGB frames with an older DCT codec (MPEG-2 by default, or ``mpeg4`` for MPEG-4

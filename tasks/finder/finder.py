@@ -662,7 +662,7 @@ class RedactionFinder:
         held = {id(t) for t, _ in ((self._live[ti], bi) for ti, bi in pairs)}
         for t in self._live:
             if id(t) not in held and t.last_frame < index and _reportable(t):
-                self._hold(t, index, grey)
+                self._hold(t, index, pixels)
                 if t.last_frame < index:
                     self._changed = index  # neither found nor held: back to the full rate
         # A blurred region CenterFace never saw a face in is scenery: stop following it.
@@ -894,11 +894,13 @@ class RedactionFinder:
             if track.frames[0] <= fi <= track.last_frame and fi not in track.detail:
                 _note(track, fi, g, track.box_at(fi))
 
-    def _hold(self, track: Track, index: int, grey: np.ndarray) -> None:
+    def _hold(self, track: Track, index: int, pixels: Pixels) -> None:
         """Keep a track whose face the scan lost (a head turned away, a heavy blur the
         detector no longer reads as a face) while its box still shows the same redaction:
         the detail there stays at the track's own level. A face moving out of the box, or
-        the redaction dropping out, changes it and ends the hold."""
+        the redaction dropping out, changes it and ends the hold. A mosaic held before a
+        face was confirmed in it is shown to the detector again, as a detected one is."""
+        grey = pixels.grey
         if len(track.detail) < 3:
             return
         # Where the redaction went by its own look (a head walks or turns while held);
@@ -929,6 +931,7 @@ class RedactionFinder:
             track.add(index, box, track.measures[-1])
             track.detail[index] = d
             track.hits += 1
+            self._maybe_confirm(track, pixels, box, track.measures[-1])
 
     def _fill_gap(self, track: Track, index: int, box: BoxXYWH) -> None:
         """Measure the frames since the track's last detection at interpolated boxes (a
