@@ -19,6 +19,16 @@ the held-out set the finder is judged on is built by someone else.
 - ``soft_mask_gauss``: the whole frame Gaussian-blurred (sigma ``strength``) and blended in
   through a filled ellipse blurred by a sigma of 6 px: a feathered oval with no hard rim.
 
+``--set ffmpeg`` draws FFmpeg's own filters instead (through PyAV's filter graph, on the box's
+crop alone, as ``ffmpeg -vf`` with a crop and an overlay would):
+
+- ``ff_gblur``: ``gblur=sigma=s`` (one IIR step, FFmpeg's default: a peaked kernel with long
+  tails, not a sampled Gaussian);
+- ``ff_avgblur``: ``avgblur=sizeX=r`` (a box 2r + 1 wide, both ways);
+- ``ff_pixelize``: ``pixelize=width=b:height=b`` (cells averaged, grid from the crop's corner);
+- ``ff_dblur`` / ``ff_dblur_diag``: ``dblur=angle=0|45:radius=r``, a directional blur whose
+  streak decays from its centre (typed only: no flat length to score a strength against).
+
 Each on the talking head at half and full size and both pose GIFs, two random draws of start
 frame, dropout frame (one each) and H.264 CRF (20-28), 45 frames. Per recipe: truth tracks
 matched (IoU >= 0.3 with the drawn box, as bench/finder.py matches), the type right (blurs by
@@ -28,6 +38,7 @@ cell size, and dropouts found. About three minutes on 2 cores.
     .venv/bin/python bench/finder_foreign.py
     .venv/bin/python bench/finder_foreign.py --encode-cache /tmp/bench-h264   # same bytes each run
     .venv/bin/python bench/finder_foreign.py --codec hevc   # the same draws through libx265
+    .venv/bin/python bench/finder_foreign.py --set ffmpeg   # FFmpeg's filters, their own draws
 """
 
 from __future__ import annotations
@@ -37,8 +48,10 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from fractions import Fraction
 from pathlib import Path
 
+import av.filter
 import cv2
 import numpy as np
 from PIL import Image, ImageFilter
@@ -65,6 +78,39 @@ FILL_COLOURS = ((0, 0, 0), (255, 255, 255), (128, 128, 128), (214, 180, 150), (3
 SOURCES = (("talking_head", 0.5), ("talking_head", 1.0), ("pose_female", 1.0),
            ("pose_pair", 1.0))
 SEEDS = (21, 22)
+FFMPEG_RECIPES = (("ff_gblur", 3), ("ff_gblur", 6), ("ff_gblur", 10),
+                  ("ff_avgblur", 3), ("ff_avgblur", 6),
+                  ("ff_pixelize", 8), ("ff_pixelize", 12), ("ff_pixelize", 16),
+                  ("ff_dblur", 10), ("ff_dblur_diag", 10))
+"""``--set ffmpeg``'s recipes (their draws are their own: the two sets share no clip)."""
+_FFMPEG_FILTERS = {"ff_gblur": ("gblur", "sigma={}"), "ff_avgblur": ("avgblur", "sizeX={}"),
+                   "ff_pixelize": ("pixelize", "width={0}:height={0}"),
+                   "ff_dblur": ("dblur", "angle=0:radius={}"),
+                   "ff_dblur_diag": ("dblur", "angle=45:radius={}")}
+
+
+def ffmpeg_filtered(frame: np.ndarray, box: tuple[int, int, int, int],
+                    recipe: Recipe) -> np.ndarray:
+    """``frame`` with ``box``'s crop run through the FFmpeg filter ``recipe.method`` names."""
+    x, y, w, h = (int(v) for v in box)
+    fh, fw = frame.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    name, args = _FFMPEG_FILTERS[recipe.method]
+    graph = av.filter.Graph()
+    src = graph.add_buffer(width=crop.shape[1], height=crop.shape[0], format="rgb24",
+                           time_base=Fraction(1, 25))
+    filt = graph.add(name, args.format(int(recipe.strength)))
+    sink = graph.add("buffersink")
+    src.link_to(filt)
+    filt.link_to(sink)
+    graph.configure()
+    picture = av.VideoFrame.from_ndarray(crop, format="rgb24")
+    picture.pts = 0
+    graph.push(picture)
+    out = frame.copy()
+    out[y0:y1, x0:x1] = graph.pull().to_ndarray(format="rgb24")
+    return out
 
 
 def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> np.ndarray:
@@ -124,7 +170,14 @@ def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -
 
 def expected(method: str, strength: int) -> tuple[str, float]:
     """The contract's type and strength (sigma or block px) for a recipe, nominally: a
-    resize's cells are up to a fraction of a pixel wider than ``strength``."""
+    resize's cells are up to a fraction of a pixel wider than ``strength``; 0 where there is
+    no strength to score."""
+    if method == "ff_gblur":
+        return "gaussian_blur", float(strength)
+    if method == "ff_avgblur":
+        return "box_blur", box_sigma(2 * strength + 1)
+    if method.startswith("ff_dblur"):
+        return "motion_blur", 0.0
     if method == "cv_gauss_k":
         return "gaussian_blur", 0.3 * ((strength - 1) * 0.5 - 1) + 0.8
     if method == "pil_gauss":
@@ -148,7 +201,11 @@ def main() -> None:
     bench.add_codec_argument(ap)
     ap.add_argument("--only", metavar="RECIPE,...",
                     help="run only these recipes (the others' draws are kept: same clips)")
+    ap.add_argument("--set", choices=("tools", "ffmpeg"), default="tools",
+                    help="other tools' code (default) or FFmpeg's own filters")
     args = ap.parse_args()
+    recipes, draw = ((FFMPEG_RECIPES, ffmpeg_filtered) if args.set == "ffmpeg"
+                     else (RECIPES, foreign))
     bench.use_cache(args)
     bench.use_codec(args)
     only = set(args.only.split(",")) if args.only else None
@@ -160,7 +217,7 @@ def main() -> None:
     misses: list[str] = []
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
-        for method, strength in RECIPES:
+        for method, strength in recipes:
             kind, true_strength = expected(method, strength)
             for name, scale in SOURCES:
                 src = sources[name]
@@ -171,7 +228,7 @@ def main() -> None:
                                       crf=int(rng.integers(20, 29)))
                 if only and method not in only:
                     continue
-                frames, truth, face_w = bench.build_clip(src, spec, draw=foreign)
+                frames, truth, face_w = bench.build_clip(src, spec, draw=draw)
                 outcome = bench.Outcome(spec, truth, find_in_frames(enumerate(frames)),
                                         face_w, 0.0)
                 bench.match(outcome)
@@ -194,7 +251,7 @@ def main() -> None:
                                   f"{len(outcome.tracks) - len(outcome.matched)} other track(s)")
     print(f"{'recipe':14s} {'tracks':>7} {'type':>7} {'strength err':>12} {'dropouts':>9}")
     total = [0] * 5
-    for method in dict(RECIPES):
+    for method in dict(recipes):
         if only and method not in only:
             continue
         c = cells[method]
@@ -206,7 +263,8 @@ def main() -> None:
     print(f"{'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>3}/{total[1]:<3} "
           f"{statistics.median(every) if every else float('nan'):12.2f} "
           f"{total[4]:>4}/{total[3]:<4}")
-    print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}; codec {args.codec}")
+    print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}; codec {args.codec}; "
+          f"set {args.set}")
     print("missed or mistyped (expected type and strength as ``expected`` gives them):")
     print("\n".join(misses) or "  none")
 
