@@ -1,6 +1,7 @@
 """Matching detections to tracks (tasks/finder/tracking.assign): a box beside a track's
 prediction, not overlapping it, joins the track only when CenterFace found it, or when the
-track's face was never found on the whole frame (then the pixel scan alone follows it); and
+track's face was never found on the whole frame (then the pixel scan alone follows it); a
+pixel-scan box much smaller than a detected face and mostly off it does not join it; and
 the least-cost assignment under it, against SciPy's."""
 
 from __future__ import annotations
@@ -38,6 +39,38 @@ def test_the_detector_finding_the_face_beside_its_prediction_keeps_the_track() -
 
 def test_a_face_only_the_pixel_scan_follows_may_move_its_width() -> None:
     pairs, _ = assign([_track(detected=False)], [BESIDE], 6, 0.2, seen=[False])
+    assert pairs == [(0, 0)]
+
+
+CLOSE_UP = (140, 31, 410, 565)
+"""A blurred close-up's box (the talking head at full size), moving right 40 px a scan."""
+EDGE_PATCH = (416, 0, 192, 428)
+"""The soft picture beside it, cut by the frame's right edge: a third of its area, IoU 0.28
+with the track's prediction."""
+
+
+def _close_up(detected: bool) -> Track:
+    t = Track(0, detected=detected)
+    t.add(21, (100, 31, 410, 565), None)  # type: ignore[arg-type]
+    t.add(24, CLOSE_UP, None)  # type: ignore[arg-type]
+    return t
+
+
+def test_a_small_soft_patch_half_off_a_detected_face_does_not_take_its_track() -> None:
+    pairs, fresh = assign([_close_up(detected=True)], [EDGE_PATCH], 27, 0.2, seen=[False])
+    assert pairs == [] and fresh == [0]
+
+
+def test_a_small_box_on_a_detected_face_still_joins_its_track() -> None:
+    """The scan's box around a heavy blur's core: a third of the face's box, inside it."""
+    x, y, w, h = CLOSE_UP
+    core = (x + w // 5, y + h // 5, w * 3 // 5, h * 3 // 5)
+    pairs, _ = assign([_close_up(detected=True)], [core], 27, 0.2, seen=[False])
+    assert pairs == [(0, 0)]
+
+
+def test_a_small_patch_half_off_a_face_only_the_scan_follows_still_joins_it() -> None:
+    pairs, _ = assign([_close_up(detected=False)], [EDGE_PATCH], 27, 0.2, seen=[False])
     assert pairs == [(0, 0)]
 
 

@@ -174,7 +174,8 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float
     for i, t in enumerate(tracks):
         pred = t.predict(frame, camera)
         for j, b in enumerate(boxes):
-            c = 1.0 - max(iou(pred, b), iou(t.boxes[-1], b))
+            overlap = max(iou(pred, b), iou(t.boxes[-1], b))
+            c = 1.0 - overlap
             # A small, fast head can move its own width between scans: also accept a
             # similar-sized box whose centre is close to the prediction.
             size = max(pred[2], pred[3], 1)
@@ -189,6 +190,12 @@ def assign(tracks: list[Track], boxes: list[BoxXYWH], frame: int, iou_min: float
             if not 0.35 < ratio < 2.9:
                 # A part of the region (a chin, one mosaic patch) or a box around much more
                 # than it is not this track's face; fragments are joined when tracks end.
+                c = 1.0
+            elif t.detected and not (seen is None or seen[j]) and ratio < 0.6 \
+                    and overlap < 0.3:
+                # A soft patch well under the size of a detected face and half off it (the
+                # picture beside a blurred close-up, cut by the frame's edge) is not that
+                # face: the track is held by its own look instead.
                 c = 1.0
             cost[i, j] = c
     rows, cols = _min_cost_pairs(cost)
