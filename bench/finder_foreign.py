@@ -33,7 +33,8 @@ Each on the talking head at half and full size and both pose GIFs, two random dr
 frame, dropout frame (one each) and H.264 CRF (20-28), 45 frames. Per recipe: truth tracks
 matched (IoU >= 0.3 with the drawn box, as bench/finder.py matches), the type right (blurs by
 their kernel, a pixelation as ``mosaic``), median strength error against the true sigma or
-cell size, and dropouts found. About three minutes on 2 cores.
+cell size, dropouts found, and extra tracks (matching no drawn box: a false track, or a face's
+track split in two). About three minutes on 2 cores.
 
     .venv/bin/python bench/finder_foreign.py
     .venv/bin/python bench/finder_foreign.py --encode-cache /tmp/bench-h264   # same bytes each run
@@ -211,8 +212,9 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else None
     t0 = time.perf_counter()
     sources = bench.load_sources(tuple(dict(SOURCES)))
-    # method -> [truths, matched, type right, dropout frames, found], strength errors
-    cells: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
+    # method -> [truths, matched, type right, dropout frames, found, extra tracks], strength
+    # errors
+    cells: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
     errors: dict[str, list[float]] = defaultdict(list)
     misses: list[str] = []
     for seed in SEEDS:
@@ -243,14 +245,16 @@ def main() -> None:
                     cell[4] += len(set(spec.dropouts) & set(track.dropout_frames)
                                    & set(truth[ti]))
                 cell[3] += sum(len(set(spec.dropouts) & set(tr)) for tr in truth)
+                cell[5] += len(outcome.tracks) - len(outcome.matched)
                 types = [f"{t.redaction_type} {t.strength_px:.1f}" for _, t in outcome.matched]
                 if len(outcome.matched) < len(truth) or any(
                         t.redaction_type != kind for _, t in outcome.matched):
                     misses.append(f"  {method} {strength} {name} x{scale} crf {spec.crf}: found "
                                   f"{len(outcome.matched)}/{len(truth)} as {types}; "
                                   f"{len(outcome.tracks) - len(outcome.matched)} other track(s)")
-    print(f"{'recipe':14s} {'tracks':>7} {'type':>7} {'strength err':>12} {'dropouts':>9}")
-    total = [0] * 5
+    print(f"{'recipe':14s} {'tracks':>7} {'type':>7} {'strength err':>12} {'dropouts':>9} "
+          f"{'extra':>5}")
+    total = [0] * 6
     for method in dict(recipes):
         if only and method not in only:
             continue
@@ -258,11 +262,11 @@ def main() -> None:
         total = [a + b for a, b in zip(total, c, strict=True)]
         err = statistics.median(errors[method]) if errors[method] else float("nan")
         print(f"{method:14s} {c[1]:>3}/{c[0]:<3} {c[2]:>3}/{c[1]:<3} {err:12.2f} "
-              f"{c[4]:>4}/{c[3]:<4}")
+              f"{c[4]:>4}/{c[3]:<4} {c[5]:>5}")
     every = sum(errors.values(), [])
     print(f"{'all':14s} {total[1]:>3}/{total[0]:<3} {total[2]:>3}/{total[1]:<3} "
           f"{statistics.median(every) if every else float('nan'):12.2f} "
-          f"{total[4]:>4}/{total[3]:<4}")
+          f"{total[4]:>4}/{total[3]:<4} {total[5]:>5}")
     print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}; codec {args.codec}; "
           f"set {args.set}")
     print("missed or mistyped (expected type and strength as ``expected`` gives them):")
