@@ -247,11 +247,15 @@ def main() -> None:
                 cell[3] += sum(len(set(spec.dropouts) & set(tr)) for tr in truth)
                 cell[5] += len(outcome.tracks) - len(outcome.matched)
                 types = [f"{t.redaction_type} {t.strength_px:.1f}" for _, t in outcome.matched]
-                if len(outcome.matched) < len(truth) or any(
+                matched = {id(t) for _, t in outcome.matched}
+                others = [f"{t.redaction_type} {t.first_frame}-{t.last_frame} "
+                          f"{tuple(t.boxes[len(t.boxes) // 2][1:])}"
+                          for t in outcome.tracks if id(t) not in matched]
+                if len(outcome.matched) < len(truth) or others or any(
                         t.redaction_type != kind for _, t in outcome.matched):
                     misses.append(f"  {method} {strength} {name} x{scale} crf {spec.crf}: found "
                                   f"{len(outcome.matched)}/{len(truth)} as {types}; "
-                                  f"{len(outcome.tracks) - len(outcome.matched)} other track(s)")
+                                  f"{len(others)} other track(s) {others or ''}".rstrip())
     print(f"{'recipe':14s} {'tracks':>7} {'type':>7} {'strength err':>12} {'dropouts':>9} "
           f"{'extra':>5}")
     total = [0] * 6
@@ -269,7 +273,8 @@ def main() -> None:
           f"{total[4]:>4}/{total[3]:<4} {total[5]:>5}")
     print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}; codec {args.codec}; "
           f"set {args.set}")
-    print("missed or mistyped (expected type and strength as ``expected`` gives them):")
+    print("missed, mistyped or with other tracks (expected type and strength as ``expected`` "
+          "gives them; another track's frames and its middle box x, y, w, h):")
     print("\n".join(misses) or "  none")
 
 

@@ -150,6 +150,29 @@ def _fill_level(grey: np.ndarray, box: BoxXYWH) -> float:
     return float(np.median(mid)) if mid.size else 255.0
 
 
+_NESTED_INSIDE = 0.6
+"""Median share of a track's box inside another's, over the frames they share, that makes
+it a part of that track's redaction, not a face of its own."""
+_NESTED_SHARED = 0.8
+"""Share of its frames a part must share with the track it lies in."""
+
+
+def _nested(part: list[tuple[int, int, int, int, int]],
+            whole: list[tuple[int, int, int, int, int]]) -> bool:
+    """Does the track with boxes ``part`` (``[frame, x, y, w, h]``) lie inside the larger
+    one with boxes ``whole``: a piece of the same redaction followed as a track of its own
+    (a quarter of a coarse mosaic's grid, a run of its flat cells read as a fill)? A face
+    inside another face's box is hidden by it, so such a track is never a second face."""
+    at = {f: (x, y, w, h) for f, x, y, w, h in whole}
+    shared = [(tuple(b), at[f]) for f, *b in part if f in at]
+    if not shared or len(shared) < _NESTED_SHARED * len(part):
+        return False
+    inside = float(np.median([_inside(b, o) for b, o in shared]))
+    smaller = np.median([b[2] * b[3] for b, _ in shared]) < np.median(
+        [o[2] * o[3] for _, o in shared])
+    return bool(smaller) and inside >= _NESTED_INSIDE
+
+
 def _moved(box: BoxXYWH, shift: tuple[float, float]) -> BoxXYWH:
     """``box`` moved by ``shift`` (frame px)."""
     return (int(round(box[0] + shift[0])), int(round(box[1] + shift[1])), box[2], box[3])
@@ -985,7 +1008,7 @@ class RedactionFinder:
         tracks = self._done
         self._done, self._live = [], []
         max_w = self.cfg.max_face_frac * min(self._shape) if self._shape else np.inf
-        out = []
+        kept: list[tuple[Track, list[int], int]] = []
         tracks = _merge_fragments([t for t in tracks if len(t.frames) >= 2],
                                   self.cfg.max_gap_frames)
         for t in sorted(tracks, key=lambda t: t.frames[0]):
@@ -1015,8 +1038,13 @@ class RedactionFinder:
                 continue  # mostly "unredacted": not a redaction that slipped, a false start
             scans = bisect_right(self._scans, t.last_frame) - bisect_left(self._scans,
                                                                           t.frames[0])
-            out.append(_finding(len(out), t, self.cfg, dropouts, scans))
-        return out
+            kept.append((t, dropouts, scans))
+        boxes = [t.all_boxes() for t, _, _ in kept]
+        # A track lying inside a larger one is a piece of the same redaction (_nested).
+        whole = [k for n, k in enumerate(kept)
+                 if not any(_nested(boxes[n], b) for m, b in enumerate(boxes) if m != n)]
+        return [_finding(i, t, self.cfg, dropouts, scans)
+                for i, (t, dropouts, scans) in enumerate(whole)]
 
 
 _WIDE_SLACK = 0.6
