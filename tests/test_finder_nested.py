@@ -1,11 +1,13 @@
 """Tracks lying inside a larger track (tasks/finder/finder._nested): a piece of the same
 redaction followed on its own (a quarter of a coarse mosaic's grid, a run of its flat cells
-read as a fill) is not reported as a second face; a face beside another, a piece that
-outlives the larger track, and the larger track itself are."""
+read as a fill) is not reported as a second face, and lends the larger track the frames it
+was followed before it (``_without_pieces``); a face beside another, a piece that mostly
+outlives the larger track, and the larger track itself are reported."""
 
 from __future__ import annotations
 
-from veilscan.tasks.finder.finder import _nested
+from veilscan.catalog.clip_result import TrackFinding
+from veilscan.tasks.finder.finder import _nested, _without_pieces
 
 FACE = (100, 40, 120, 160)
 
@@ -31,3 +33,26 @@ def test_a_piece_that_outlives_the_larger_track_is_not_part_of_it() -> None:
     face = _boxes(FACE, range(0, 20))
     piece = _boxes((130, 80, 60, 80), range(10, 45))  # inside it, but 25 of its 35 frames alone
     assert not _nested(piece, face)
+
+
+def _finding(track_id: int, boxes, dropouts: list[int]) -> TrackFinding:
+    return TrackFinding(track_id, "solid", 0.0, 100.0, 0.0, boxes[0][0], boxes[-1][0], boxes,
+                        dropouts)
+
+
+def test_a_piece_followed_before_the_larger_track_lends_it_those_frames() -> None:
+    """A white fill on a white wall: a patch of it is followed from frame 0, the whole fill
+    only from frame 16 on."""
+    piece = _finding(0, _boxes((150, 80, 40, 70), range(0, 45)), [30])
+    whole = _finding(1, _boxes(FACE, range(16, 45)), [30])
+    [track] = _without_pieces([piece, whole])
+    assert (track.track_id, track.first_frame, track.last_frame) == (0, 0, 44)
+    assert [b[0] for b in track.boxes] == list(range(45))
+    assert track.boxes[0][1:] == (150, 80, 40, 70) and track.boxes[16][1:] == FACE
+    assert track.dropout_frames == [30]
+
+
+def test_findings_with_no_piece_among_them_stay_as_they_are() -> None:
+    a = _finding(0, _boxes(FACE, range(0, 45)), [7])
+    b = _finding(1, _boxes((260, 40, 120, 160), range(5, 30)), [])
+    assert [(f.track_id, f.first_frame) for f in _without_pieces([a, b])] == [(0, 0), (1, 5)]

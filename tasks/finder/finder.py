@@ -153,8 +153,9 @@ def _fill_level(grey: np.ndarray, box: BoxXYWH) -> float:
 _NESTED_INSIDE = 0.6
 """Median share of a track's box inside another's, over the frames they share, that makes
 it a part of that track's redaction, not a face of its own."""
-_NESTED_SHARED = 0.8
-"""Share of its frames a part must share with the track it lies in."""
+_NESTED_SHARED = 0.5
+"""Share of its frames a part must share with the track it lies in (the rest, before or
+after that track, it lends it: :func:`_without_pieces`)."""
 
 
 def _nested(part: list[tuple[int, int, int, int, int]],
@@ -171,6 +172,30 @@ def _nested(part: list[tuple[int, int, int, int, int]],
     smaller = np.median([b[2] * b[3] for b, _ in shared]) < np.median(
         [o[2] * o[3] for _, o in shared])
     return bool(smaller) and inside >= _NESTED_INSIDE
+
+
+def _without_pieces(findings: list[TrackFinding]) -> list[TrackFinding]:
+    """``findings`` less those lying inside a larger one (:func:`_nested`), in order of first
+    frame and numbered again. A piece followed before or after the larger track began or
+    ended (a fill whose whole region was found only later) lends it those frames: its boxes,
+    and its dropouts there. Where they overlap, the larger track's boxes and dropouts stand
+    (a piece's box holds part of the face only)."""
+    pieces: set[int] = set()
+    for n, part in enumerate(findings):
+        for m, whole in enumerate(findings):
+            if m != n and m not in pieces and _nested(part.boxes, whole.boxes):
+                pieces.add(n)
+                have = {b[0] for b in whole.boxes}
+                whole.boxes = sorted([*whole.boxes, *(b for b in part.boxes if b[0] not in have)])
+                whole.first_frame, whole.last_frame = whole.boxes[0][0], whole.boxes[-1][0]
+                whole.dropout_frames = sorted(
+                    {*whole.dropout_frames, *(f for f in part.dropout_frames if f not in have)})
+                break
+    out = sorted((f for n, f in enumerate(findings) if n not in pieces),
+                 key=lambda f: f.first_frame)
+    for i, f in enumerate(out):
+        f.track_id = i
+    return out
 
 
 def _moved(box: BoxXYWH, shift: tuple[float, float]) -> BoxXYWH:
@@ -1039,12 +1064,8 @@ class RedactionFinder:
             scans = bisect_right(self._scans, t.last_frame) - bisect_left(self._scans,
                                                                           t.frames[0])
             kept.append((t, dropouts, scans))
-        boxes = [t.all_boxes() for t, _, _ in kept]
-        # A track lying inside a larger one is a piece of the same redaction (_nested).
-        whole = [k for n, k in enumerate(kept)
-                 if not any(_nested(boxes[n], b) for m, b in enumerate(boxes) if m != n)]
-        return [_finding(i, t, self.cfg, dropouts, scans)
-                for i, (t, dropouts, scans) in enumerate(whole)]
+        return _without_pieces([_finding(i, t, self.cfg, dropouts, scans)
+                                for i, (t, dropouts, scans) in enumerate(kept)])
 
 
 _WIDE_SLACK = 0.6
