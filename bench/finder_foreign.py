@@ -90,12 +90,17 @@ _FFMPEG_FILTERS = {"ff_gblur": ("gblur", "sigma={}"), "ff_avgblur": ("avgblur", 
                    "ff_dblur_diag": ("dblur", "angle=45:radius={}")}
 
 
+def _corners(frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``box`` (x, y, w, h) cut to the frame, as (x0, y0, x1, y1)."""
+    x, y, w, h = (int(v) for v in box)
+    fh, fw = frame.shape[:2]
+    return max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+
+
 def ffmpeg_filtered(frame: np.ndarray, box: tuple[int, int, int, int],
                     recipe: Recipe) -> np.ndarray:
     """``frame`` with ``box``'s crop run through the FFmpeg filter ``recipe.method`` names."""
-    x, y, w, h = (int(v) for v in box)
-    fh, fw = frame.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+    x0, y0, x1, y1 = _corners(frame, box)
     crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
     name, args = _FFMPEG_FILTERS[recipe.method]
     graph = av.filter.Graph()
@@ -116,9 +121,7 @@ def ffmpeg_filtered(frame: np.ndarray, box: tuple[int, int, int, int],
 
 def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> np.ndarray:
     """``frame`` with ``box`` redacted as ``recipe.method`` names (see the module's list)."""
-    x, y, w, h = (int(v) for v in box)
-    fh, fw = frame.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+    x0, y0, x1, y1 = _corners(frame, box)
     crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
     ch, cw = crop.shape[:2]
     m, s = recipe.method, int(recipe.strength)
@@ -156,7 +159,7 @@ def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -
             kernel = np.eye(s, dtype=np.float32)
         done = cv2.filter2D(crop, -1, kernel / kernel.sum())
     elif m == "soft_mask_gauss":
-        mask = np.zeros((fh, fw), np.float32)
+        mask = np.zeros(frame.shape[:2], np.float32)
         cv2.ellipse(mask, (((x0 + x1) / 2, (y0 + y1) / 2), (x1 - x0, y1 - y0), 0.0), 1.0,
                     thickness=-1)
         mask = cv2.GaussianBlur(mask, (0, 0), 6.0)[..., None]
