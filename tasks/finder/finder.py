@@ -49,7 +49,7 @@ from veilscan.tasks.finder.measure import (
     vote_kernel_type,
 )
 from veilscan.tasks.finder.partial import find_eye_bar
-from veilscan.tasks.finder.scan import Candidate, refine_box, scan_frame
+from veilscan.tasks.finder.scan import FLAT_MIN_ASPECT, Candidate, refine_box, scan_frame
 from veilscan.tasks.finder.tracking import BoxXYWH, Track, assign, iou
 
 _CONFIRM_VIEWS = ((40.0, 1.0), (64.0, 0.6), (24.0, 1.0), (96.0, 0.6))
@@ -645,7 +645,8 @@ class RedactionFinder:
             # A fill found through its fade (feathered, or a flat patch with detail only
             # further off) is held to a head's shape, as the scan holds flat patches (a
             # patch much wider than tall is a shelf, a lens, a sign).
-            wide_fade = (m is not None and m.kind == "solid" and box[3] < 0.7 * box[2]
+            wide_fade = (m is not None and m.kind == "solid"
+                         and box[3] < FLAT_MIN_ASPECT * box[2]
                          and (m.extent is not None or kinds == {"faded"}))
             # A flat patch against the frame edge is a letterbox bar or a dark corner.
             on_edge = m is not None and m.kind == "solid" and (
@@ -1049,8 +1050,8 @@ class RedactionFinder:
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
-            if kind == "solid" and not t.faces and not t.context and self._asks_head(t):
-                continue  # a flat patch with no head around it: a tile, a screen, a coaster
+            if kind == "solid" and _flat_patch_without_head(t, self._asks_head(t)):
+                continue
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
             # Frames added at extrapolated boxes when the track closed looked redacted; the
@@ -1106,6 +1107,18 @@ def _block(track: Track) -> float:
     """A mosaic track's median cell size (px; 0 if no frame measured as a mosaic)."""
     cells = [m.strength_px for m in track.measures if m.kind == "mosaic"]
     return float(np.median(cells)) if cells else 0.0
+
+
+def _flat_patch_without_head(track: Track, asks_head: bool) -> bool:
+    """Is this fill track scenery? No head vouches for it (no face seen in it, none around
+    it), and it either had to show one (``_asks_head``: a tile, a screen, a coaster) or its
+    boxes, once refined, are wider than a head (``FLAT_MIN_ASPECT``): a blown-out stretch of
+    white wall beside a head, which HEVC flattens to one level. An eye bar is wide too, but
+    is found on the face it covers, so it has that face."""
+    if track.faces or track.context:
+        return False
+    aspect = float(np.median([b[3] / max(b[2], 1) for b in track.boxes]))
+    return asks_head or aspect < FLAT_MIN_ASPECT
 
 
 def _reportable(track: Track) -> bool:

@@ -17,6 +17,10 @@ import numpy as np
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.quantiles import u8_percentiles
 
+FLAT_MIN_ASPECT = 0.7
+"""Least height / width of a flat patch taken for a filled head: heads are taller than wide,
+and a flat patch much wider than tall is a shelf, a lens, a sign, a bright stretch of wall."""
+
 _DX = np.array([[-1.0, 1.0]], np.float32)
 _DY = _DX.T.copy()
 
@@ -241,8 +245,7 @@ def _accept(kind: str, cx: int, cy: int, cw: int, ch: int, area: int, sharp_c: n
     if max(w, h) > cfg.max_face_frac * min(fh, fw) * 1.6 or w > cfg.max_face_frac * min(fh, fw):
         return None
     aspect = h / w
-    # Heads are taller than wide; a flat patch much wider than tall is a shelf, a lens, a sign.
-    if not (0.7 if kind == "flat" else 0.45) <= aspect <= 2.6:
+    if not (FLAT_MIN_ASPECT if kind == "flat" else 0.45) <= aspect <= 2.6:
         return None
     if area / float(cw * ch) < 0.45:
         return None
