@@ -56,3 +56,39 @@ def test_findings_with_no_piece_among_them_stay_as_they_are() -> None:
     a = _finding(0, _boxes(FACE, range(0, 45)), [7])
     b = _finding(1, _boxes((260, 40, 120, 160), range(5, 30)), [])
     assert [(f.track_id, f.first_frame) for f in _without_pieces([a, b])] == [(0, 0), (1, 5)]
+
+
+def _mosaic(track_id: int, boxes, cell: float) -> TrackFinding:
+    return TrackFinding(track_id, "mosaic", cell, 100.0, 0.0, boxes[0][0], boxes[-1][0], boxes,
+                        [])
+
+
+def test_a_coarse_grid_found_again_over_its_top_rows_is_one_track() -> None:
+    """Through HEVC, 6 px cells on the talking head at half size: the face's track holds
+    rows 54-156 of the grid, a second one its top rows and the wall beside them (half of it
+    over the first), both 6 px cells."""
+    whole = _mosaic(0, _boxes((111, 54, 100, 102), range(0, 45)), 6.1)
+    again = _mosaic(1, _boxes((94, 30, 128, 64), range(10, 45)), 6.0)
+    assert not _nested(again.boxes, whole.boxes)
+    [track] = _without_pieces([whole, again])
+    assert track.boxes == whole.boxes
+
+
+def test_a_grid_found_again_in_a_larger_box_is_one_track() -> None:
+    """On the one-person GIF, 10 px cells: the grid is followed over all 23 frames, and
+    again for the last 9 in a box around it."""
+    whole = _mosaic(0, _boxes((195, 50, 76, 112), range(0, 23)), 10.2)
+    again = _mosaic(1, _boxes((168, 73, 114, 99), range(14, 23)), 10.0)
+    assert [f.boxes for f in _without_pieces([whole, again])] == [whole.boxes]
+
+
+def test_two_faces_pixelated_alike_side_by_side_are_two_tracks() -> None:
+    left = _mosaic(0, _boxes((25, 82, 93, 79), range(0, 45)), 16.0)
+    right = _mosaic(1, _boxes((100, 52, 106, 99), range(0, 45)), 16.0)  # over a sixth of the left
+    assert len(_without_pieces([left, right])) == 2
+
+
+def test_overlapping_mosaics_of_different_cells_are_two_tracks() -> None:
+    whole = _mosaic(0, _boxes((111, 54, 100, 102), range(0, 45)), 6.0)
+    other = _mosaic(1, _boxes((94, 30, 128, 64), range(10, 45)), 12.0)
+    assert len(_without_pieces([whole, other])) == 2

@@ -174,16 +174,51 @@ def _nested(part: list[tuple[int, int, int, int, int]],
     return bool(smaller) and inside >= _NESTED_INSIDE
 
 
+_SAME_GRID_OVERLAP = 0.45
+"""Median share of the smaller box inside the other, over the frames two mosaic tracks of one
+cell size share, that makes them one pixelation followed twice (:func:`_same_grid`)."""
+_SAME_CELL = 0.1
+"""Relative difference of cell size within which two mosaic tracks may be one grid."""
+
+
+def _same_grid(part: TrackFinding, whole: TrackFinding) -> bool:
+    """Is mosaic track ``part`` the pixelation ``whole`` follows, found again as a track of
+    its own? A coarse grid is found whole on some scans and as its top rows or a wider
+    stretch on others, so one box need not lie inside the other (``_nested``); but both
+    read the same cell size (to ``_SAME_CELL``), ``part`` shares at least half its frames
+    with ``whole`` and has no more than it, and over those frames the smaller of the two
+    boxes lies mostly (``_SAME_GRID_OVERLAP``) in the other. Two faces pixelated alike
+    stand side by side, their boxes apart; a face mostly behind another's mosaic is hidden
+    by it."""
+    if part.redaction_type != "mosaic" or whole.redaction_type != "mosaic":
+        return False
+    cells = (part.strength_px, whole.strength_px)
+    if abs(cells[0] - cells[1]) > _SAME_CELL * max(cells) or len(part.boxes) > len(whole.boxes):
+        return False
+    at = {f: (x, y, w, h) for f, x, y, w, h in whole.boxes}
+    shared = [(tuple(b), at[f]) for f, *b in part.boxes if f in at]
+    if not shared or len(shared) < _NESTED_SHARED * len(part.boxes):
+        return False
+    if len(part.boxes) == len(whole.boxes) and np.median([b[2] * b[3] for b, _ in shared]) > \
+            np.median([o[2] * o[3] for _, o in shared]):
+        return False  # as long as each other: the larger box is the whole
+    overlap = np.median([_inside(b, o) if b[2] * b[3] <= o[2] * o[3] else _inside(o, b)
+                         for b, o in shared])
+    return bool(overlap >= _SAME_GRID_OVERLAP)
+
+
 def _without_pieces(findings: list[TrackFinding]) -> list[TrackFinding]:
-    """``findings`` less those lying inside a larger one (:func:`_nested`), in order of first
-    frame and numbered again. A piece followed before or after the larger track began or
-    ended (a fill whose whole region was found only later) lends it those frames: its boxes,
-    and its dropouts there. Where they overlap, the larger track's boxes and dropouts stand
-    (a piece's box holds part of the face only)."""
+    """``findings`` less those lying inside a larger one (:func:`_nested`) and mosaics
+    followed twice (:func:`_same_grid`), in order of first frame and numbered again. A piece
+    followed before or after the larger track began or ended (a fill whose whole region was
+    found only later) lends it those frames: its boxes, and its dropouts there. Where they
+    overlap, the larger track's boxes and dropouts stand (a piece's box holds part of the
+    face only)."""
     pieces: set[int] = set()
     for n, part in enumerate(findings):
         for m, whole in enumerate(findings):
-            if m != n and m not in pieces and _nested(part.boxes, whole.boxes):
+            if m != n and m not in pieces and (_nested(part.boxes, whole.boxes)
+                                               or _same_grid(part, whole)):
                 pieces.add(n)
                 have = {b[0] for b in whole.boxes}
                 whole.boxes = sorted([*whole.boxes, *(b for b in part.boxes if b[0] not in have)])
