@@ -466,7 +466,8 @@ def long_check() -> str:
 
 CODECS = (("MPEG-2 0.3 Mb/s", "mpeg2video", 300_000), ("MPEG-2 0.8 Mb/s", "mpeg2video", 800_000),
           ("MPEG-2 2 Mb/s", "mpeg2video", 2_000_000),
-          ("MPEG-2 5 Mb/s", "mpeg2video", 5_000_000), ("MPEG-4 pt 2 0.8 Mb/s", "mpeg4", 800_000))
+          ("MPEG-2 5 Mb/s", "mpeg2video", 5_000_000), ("MPEG-4 pt 2 0.8 Mb/s", "mpeg4", 800_000),
+          ("Motion JPEG 1 Mb/s", "mjpeg", 1_000_000), ("Motion JPEG 3 Mb/s", "mjpeg", 3_000_000))
 CODEC_RECIPES = (None, Recipe("gaussian_blur", 5), Recipe("box_blur", 9),
                  Recipe("mosaic", 10, grid_origin=(3, 5)), Recipe("mosaic", 16),
                  Recipe("solid", color=(128, 128, 128)))
@@ -480,7 +481,8 @@ def _mpeg_encode(frames: list[np.ndarray], fps: float, rate: int,
 
 def codec_check(src: Source) -> list[str]:
     """The talking head at half size (100 frames) through older DCT codecs, which block the
-    picture in 8 px squares with no deblocking filter (DVD and broadcast archives): false
+    picture in 8 px squares with no deblocking filter (DVD, broadcast and early digital camera
+    archives; Motion JPEG from finder-0.37's round): false
     tracks on the clean clip, and per recipe the share of the face's frames a track of the
     right type covers."""
     lines = []

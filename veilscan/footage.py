@@ -159,13 +159,14 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 25, *,
 
 
 def _encoded(frames: Sequence[np.ndarray], codec: str, container: str, fps: float,
-             options: dict[str, str] | None = None, bit_rate: int | None = None) -> bytes:
-    """RGB frames encoded (yuv420p) into an in-memory ``container``."""
+             options: dict[str, str] | None = None, bit_rate: int | None = None,
+             pix_fmt: str = "yuv420p") -> bytes:
+    """RGB frames encoded (``pix_fmt``) into an in-memory ``container``."""
     buf = io.BytesIO()
     out = av.open(buf, "w", format=container)
     stream = out.add_stream(codec, rate=int(round(fps)))
     stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
+    stream.pix_fmt = pix_fmt
     if options:
         stream.options = options
     if bit_rate:
@@ -226,11 +227,14 @@ def hevc_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> l
 
 def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
                    fps: float = 25) -> list[np.ndarray]:
-    """Encode RGB frames with an older DCT codec (MPEG-2 by default, or ``mpeg4`` for MPEG-4
-    Part 2) at ``bit_rate`` b/s in memory and decode them again: 8 px blocking with no
-    deblocking filter, as in DVD and broadcast archives."""
+    """Encode RGB frames with an older DCT codec (MPEG-2 by default, ``mpeg4`` for MPEG-4
+    Part 2, or ``mjpeg`` for Motion JPEG) at ``bit_rate`` b/s in memory and decode them
+    again: 8 px blocking with no deblocking filter, as in DVD, broadcast and early digital
+    camera archives."""
     container = "mpeg" if codec == "mpeg2video" else "avi"
-    return _decoded(_encoded(frames, codec, container, fps, bit_rate=bit_rate))
+    pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"  # Motion JPEG is full range
+    return _decoded(_encoded(frames, codec, container, fps, bit_rate=bit_rate,
+                             pix_fmt=pix_fmt))
 
 
 def _write_tone(out: av.container.OutputContainer, stream, hz: float, seconds: float) -> None:

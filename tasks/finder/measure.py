@@ -30,7 +30,8 @@ import numpy as np
 
 from veilscan.catalog.clip_result import box_sigma
 from veilscan.tasks.finder.kernel_cache import cached_table
-from veilscan.tasks.finder.lattice import codec_blocks, codec_footage
+from veilscan.tasks.finder.lattice import MIN_RATIO as LATTICE_MIN_RATIO
+from veilscan.tasks.finder.lattice import codec_blocks, codec_footage, deblocked, lattice_ratio
 
 _RE_SIGMAS = (1.0, 2.5, 5.0)
 
@@ -836,14 +837,20 @@ def kernel_type(g: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     return dict(zip(model["classes"], (float(v) for v in p), strict=True)), info
 
 
-def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
-    """The region inset by 8% (edges of a redaction blend with the surround), as float32;
-    None when less than 12 px remain on a side."""
+def _inset_box(grey: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The region inset by 8% (edges of a redaction blend with the surround), cut to the
+    frame: x0, y0, x1, y1."""
     x, y, w, h = box
     fh, fw = grey.shape
     inset = max(2, int(0.08 * min(w, h)))
-    x0, y0 = max(0, x + inset), max(0, y + inset)
-    x1, y1 = min(fw, x + w - inset), min(fh, y + h - inset)
+    return (max(0, x + inset), max(0, y + inset), min(fw, x + w - inset),
+            min(fh, y + h - inset))
+
+
+def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The region inset by 8% (``_inset_box``) as float32; None when less than 12 px remain
+    on a side."""
+    x0, y0, x1, y1 = _inset_box(grey, box)
     if x1 - x0 < 12 or y1 - y0 < 12:
         return None
     return grey[y0:y1, x0:x1].astype(np.float32)
@@ -910,13 +917,19 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         cell = irregular_mosaic(grey, box)
         if cell and not codec_footage(grey, box):
             return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
+    if lattice_ratio(grey, box) >= LATTICE_MIN_RATIO and codec_footage(grey, box):
+        # The codec's block edges are no detail of the picture: judged as decoded, a
+        # blurred face in hard-compressed MPEG-2 or Motion JPEG reads as one in plain view.
+        g_raw, g = g, deblocked(g, _inset_box(grey, box)[:2])
+    else:
+        g_raw = g
     sharp_share, keep = _sharp_pixels(g)
     if sharp_share > 0.15:
         # A streak leaves the detail across it: sharp by the isotropic test. The kinks its
         # flat kernel leaves along one direction still give it away.
         # Checked without ``classify`` too: a face the quick look calls clear is dropped.
         if sharp_share < _STREAK_SHARP_MAX:
-            probs, lags = kernel_type(g)
+            probs, lags = kernel_type(g_raw)
             if probs.get("motion_blur", 0.0) >= _KT_MIN_P["motion_blur"] \
                     and lags["streak_k"] >= 5 \
                     and not _shaken_too(grey, box, lags["streak_deg"]):
@@ -926,7 +939,6 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         return RegionMeasure("clear", 0.0, 1.0, 0.0)
     if not classify:
         return RegionMeasure("blur", 0.0, 0.0, 0.0)
-    g_full = g
     # Large regions are measured at a canonical size (speed; one reference table per shape
     # and size bucket), and every strength is scaled back to frame pixels.
     f_px = min(1.0, _CANON_W / w)
@@ -955,7 +967,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     residual = _residual(f, table, labels)
     # The kernel's shape (kinks of a flat kernel, one direction or both) decides the type; a
     # streak keeps detail across it, so it may look almost sharp to the isotropic ratios.
-    probs, lags = kernel_type(g_full)
+    # The kernel's kinks are read as decoded: deblocking's ramps, 8 px apart, are kinks too.
+    probs, lags = kernel_type(g_raw)
     p_box, p_motion = probs.get("box_blur", 0.0), probs.get("motion_blur", 0.0)
     # A streak keeps detail across it (nearly sharp to the isotropic ratios); it counts when
     # it stops at the box: a camera shake streaks the surround alike.
