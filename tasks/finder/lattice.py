@@ -11,6 +11,7 @@ bench's footage at CRF 28-35), while MPEG-2 and MPEG-4 Part 2 read 1.4-11 and MJ
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 PERIOD = 8
@@ -32,6 +33,8 @@ def lattice_ratio(grey: np.ndarray, region: tuple[int, int, int, int],
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
     if x1 - x0 < 2 * PERIOD or y1 - y0 < 2 * PERIOD:
         return 1.0
+    if skip is None and grey.dtype == np.uint8:
+        return _plain_ratio(grey[y0:y1, x0:x1], x0, y0)
     g = grey[y0:y1, x0:x1].astype(np.float32)
     keep = None
     if skip is not None:
@@ -41,7 +44,7 @@ def lattice_ratio(grey: np.ndarray, region: tuple[int, int, int, int],
     ratios = []
     for axis, origin in ((1, x0), (0, y0)):
         d = np.abs(np.diff(g, axis=axis))
-        if keep is None:  # every pixel counts: plain means (this runs on every measurement)
+        if keep is None:
             prof = d.mean(axis=1 - axis)
             n = np.full(prof.size, d.shape[1 - axis])
         else:
@@ -56,6 +59,22 @@ def lattice_ratio(grey: np.ndarray, region: tuple[int, int, int, int],
         if not (on & used).any() or not (~on & used).any():
             return 1.0
         ratios.append(float(prof[on & used].mean()) / max(float(prof[~on & used].mean()), 1e-3))
+    return min(ratios)
+
+
+def _plain_ratio(g: np.ndarray, x0: int, y0: int) -> float:
+    """:func:`lattice_ratio` of a whole uint8 crop at ``x0, y0`` in the frame, in OpenCV
+    (it runs on every region measured: a third of a millisecond in NumPy on a face box)."""
+    ratios = []
+    for axis, origin in ((1, x0), (0, y0)):
+        d = cv2.absdiff(g[:, 1:], g[:, :-1]) if axis == 1 else cv2.absdiff(g[1:], g[:-1])
+        prof = cv2.reduce(d, 1 - axis, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+        if d.size < 64:
+            return 1.0
+        on = (np.arange(prof.size) + origin + 1) % PERIOD == 0
+        if not on.any() or on.all():
+            return 1.0
+        ratios.append(float(prof[on].mean()) / max(float(prof[~on].mean()), 1e-3))
     return min(ratios)
 
 
