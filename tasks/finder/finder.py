@@ -158,15 +158,23 @@ _NESTED_SHARED = 0.5
 after that track, it lends it: :func:`_without_pieces`)."""
 
 
+def _shared(part: list[tuple[int, int, int, int, int]],
+            whole: list[tuple[int, int, int, int, int]]) -> list[tuple[BoxXYWH, BoxXYWH]]:
+    """(part's box, whole's box) on each frame both tracks (boxes ``[frame, x, y, w, h]``)
+    were followed; empty unless that is at least ``_NESTED_SHARED`` of the part's frames."""
+    at = {f: (x, y, w, h) for f, x, y, w, h in whole}
+    shared = [((x, y, w, h), at[f]) for f, x, y, w, h in part if f in at]
+    return shared if shared and len(shared) >= _NESTED_SHARED * len(part) else []
+
+
 def _nested(part: list[tuple[int, int, int, int, int]],
             whole: list[tuple[int, int, int, int, int]]) -> bool:
     """Does the track with boxes ``part`` (``[frame, x, y, w, h]``) lie inside the larger
     one with boxes ``whole``: a piece of the same redaction followed as a track of its own
     (a quarter of a coarse mosaic's grid, a run of its flat cells read as a fill)? A face
     inside another face's box is hidden by it, so such a track is never a second face."""
-    at = {f: (x, y, w, h) for f, x, y, w, h in whole}
-    shared = [(tuple(b), at[f]) for f, *b in part if f in at]
-    if not shared or len(shared) < _NESTED_SHARED * len(part):
+    shared = _shared(part, whole)
+    if not shared:
         return False
     inside = float(np.median([_inside(b, o) for b, o in shared]))
     smaller = np.median([b[2] * b[3] for b, _ in shared]) < np.median(
@@ -195,9 +203,8 @@ def _same_grid(part: TrackFinding, whole: TrackFinding) -> bool:
     cells = (part.strength_px, whole.strength_px)
     if abs(cells[0] - cells[1]) > _SAME_CELL * max(cells) or len(part.boxes) > len(whole.boxes):
         return False
-    at = {f: (x, y, w, h) for f, x, y, w, h in whole.boxes}
-    shared = [(tuple(b), at[f]) for f, *b in part.boxes if f in at]
-    if not shared or len(shared) < _NESTED_SHARED * len(part.boxes):
+    shared = _shared(part.boxes, whole.boxes)
+    if not shared:
         return False
     if len(part.boxes) == len(whole.boxes) and np.median([b[2] * b[3] for b, _ in shared]) > \
             np.median([o[2] * o[3] for _, o in shared]):
