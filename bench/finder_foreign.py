@@ -40,6 +40,8 @@ track split in two). About three minutes on 2 cores.
     .venv/bin/python bench/finder_foreign.py --encode-cache /tmp/bench-h264   # same bytes each run
     .venv/bin/python bench/finder_foreign.py --codec hevc   # the same draws through libx265
     .venv/bin/python bench/finder_foreign.py --set ffmpeg   # FFmpeg's filters, their own draws
+    .venv/bin/python bench/finder_foreign.py --sources small     # faces of 41-52 px
+    .venv/bin/python bench/finder_foreign.py --sources kitchen   # the kitchen, full and half size
 """
 
 from __future__ import annotations
@@ -78,6 +80,15 @@ FILL_COLOURS = ((0, 0, 0), (255, 255, 255), (128, 128, 128), (214, 180, 150), (3
 """RGB fills of the cv_*_fill recipes: black, white, grey, a skin tone, a saturated blue."""
 SOURCES = (("talking_head", 0.5), ("talking_head", 1.0), ("pose_female", 1.0),
            ("pose_pair", 1.0))
+SOURCE_SETS = {
+    "default": SOURCES,
+    # The scope's smallest faces: the talking head at 0.3 (52 px) and the pair at 0.6 (41 px).
+    "small": (("talking_head", 0.3), ("pose_pair", 0.6)),
+    # The kitchen (2560x1920 fisheye, 10 fps, 14 frames, two faces of 150-220 px at full
+    # size), full and half size: its tiles, cabinets and screens are the scenery under test.
+    "kitchen": (("kitchen", 1.0), ("kitchen", 0.5)),
+}
+"""``--sources``: the sources and sizes each recipe is drawn on (each set its own draws)."""
 SEEDS = (21, 22)
 FFMPEG_RECIPES = (("ff_gblur", 3), ("ff_gblur", 6), ("ff_gblur", 10),
                   ("ff_avgblur", 3), ("ff_avgblur", 6),
@@ -207,14 +218,18 @@ def main() -> None:
                     help="run only these recipes (the others' draws are kept: same clips)")
     ap.add_argument("--set", choices=("tools", "ffmpeg"), default="tools",
                     help="other tools' code (default) or FFmpeg's own filters")
+    ap.add_argument("--sources", choices=tuple(SOURCE_SETS), default="default",
+                    help="the talking head and the GIFs at their usual sizes (default), the "
+                         "scope's smallest faces, or the kitchen")
     args = ap.parse_args()
+    source_set = SOURCE_SETS[args.sources]
     recipes, draw = ((FFMPEG_RECIPES, ffmpeg_filtered) if args.set == "ffmpeg"
                      else (RECIPES, foreign))
     bench.use_cache(args)
     bench.use_codec(args)
     only = set(args.only.split(",")) if args.only else None
     t0 = time.perf_counter()
-    sources = bench.load_sources(tuple(dict(SOURCES)))
+    sources = bench.load_sources(tuple(dict(source_set)))
     # method -> [truths, matched, type right, dropout frames, found, extra tracks], strength
     # errors
     cells: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
@@ -224,7 +239,7 @@ def main() -> None:
         rng = np.random.default_rng(seed)
         for method, strength in recipes:
             kind, true_strength = expected(method, strength)
-            for name, scale in SOURCES:
+            for name, scale in source_set:
                 src = sources[name]
                 n = min(45, len(src.frames))
                 start = int(rng.integers(0, len(src.frames) - n + 1))
@@ -275,7 +290,7 @@ def main() -> None:
           f"{statistics.median(every) if every else float('nan'):12.2f} "
           f"{total[4]:>4}/{total[3]:<4} {total[5]:>5}")
     print(f"{time.perf_counter() - t0:.0f} s; detector {detector_version()}; codec {args.codec}; "
-          f"set {args.set}")
+          f"set {args.set}; sources {args.sources}")
     print("missed, mistyped or with other tracks (expected type and strength as ``expected`` "
           "gives them; another track's frames and its middle box x, y, w, h):")
     print("\n".join(misses) or "  none")
