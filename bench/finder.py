@@ -7,6 +7,7 @@ Run (a few minutes on 2 cores):
     .venv/bin/python bench/finder.py            # full set
     .venv/bin/python bench/finder.py --quick    # a third of the clips, for iterating
     .venv/bin/python bench/finder.py --encode-cache /tmp/bench-h264   # the same bytes each run
+    .venv/bin/python bench/finder.py --speed-only   # the speed section alone (a quiet machine)
 
 libx264 here does not always turn the same frames into the same bytes (in one process, from
 identical YUV, one encoder thread too), so two runs differ by a few tracks' types although the
@@ -706,12 +707,40 @@ def speed_lines(rounds: list[tuple[float, float, float]]) -> list[str]:
     return lines
 
 
+def print_speed() -> None:
+    """The speed section: ``speed_check`` and ``cli_check`` on both encodes of the speed clip,
+    printed. Alone on the machine, or its ratios mean little (``--speed-only``)."""
+    clips = speed_clips()
+    rounds, n = speed_check([data for _, data in clips])
+    print(f"\nSpeed (talking head 608x1080, {n} frames, gaussian sigma 6 over the face, H.264 "
+          "encoded two ways; PyAV's plain loop with its default threading, then `inspect_clip`):")
+    for (name, data), clip_rounds in zip(clips, rounds, strict=True):
+        print(f" {name}:")
+        print("\n".join(speed_lines(clip_rounds)))
+        t_dec, t_rgb, firsts, laters = cli_check(data)
+        print(f"  the CLI, a fresh process: PyAV decode {t_dec:5.2f} s, to RGB {t_rgb:5.2f} s")
+        for label, walls in (("an empty kernel-table store", firsts), ("the store filled", laters)):
+            best = min(walls)
+            print(f"   `veilscan inspect FILE` with {label}: "
+                  + ", ".join(f"{w:5.2f} s" for w in walls)
+                  + f"; the faster {best / t_rgb:.2f}x to RGB, {best / t_dec:.2f}x to decode")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a third of the clips")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only the speed section (about a minute; run it with nothing else busy)")
     add_cache_argument(ap)
     args = ap.parse_args()
     use_cache(args)
+    if args.speed_only:
+        t_start = time.perf_counter()
+        print_speed()
+        print(f"\nSpeed wall time {time.perf_counter() - t_start:.0f} s; "
+              f"detector {detector_version()}; "
+              f"{platform.processor() or platform.machine()}, {_cores()} cores, no GPU")
+        return
     rng = np.random.default_rng(2026)
     t_start = time.perf_counter()
     sources = load_sources()
@@ -738,20 +767,7 @@ def main() -> None:
     print("\nLong shot (talking head, 600 frames, gaussian sigma 6, dropouts at "
           f"{list(LONG_DROPOUTS)}):")
     print(long_check())
-    clips = speed_clips()
-    rounds, n = speed_check([data for _, data in clips])
-    print(f"\nSpeed (talking head 608x1080, {n} frames, gaussian sigma 6 over the face, H.264 "
-          "encoded two ways; PyAV's plain loop with its default threading, then `inspect_clip`):")
-    for (name, data), clip_rounds in zip(clips, rounds, strict=True):
-        print(f" {name}:")
-        print("\n".join(speed_lines(clip_rounds)))
-        t_dec, t_rgb, firsts, laters = cli_check(data)
-        print(f"  the CLI, a fresh process: PyAV decode {t_dec:5.2f} s, to RGB {t_rgb:5.2f} s")
-        for label, walls in (("an empty kernel-table store", firsts), ("the store filled", laters)):
-            best = min(walls)
-            print(f"   `veilscan inspect FILE` with {label}: "
-                  + ", ".join(f"{w:5.2f} s" for w in walls)
-                  + f"; the faster {best / t_rgb:.2f}x to RGB, {best / t_dec:.2f}x to decode")
+    print_speed()
     print(f"\nBench wall time {time.perf_counter() - t_start:.0f} s; "
           f"detector {detector_version()}; "
           f"{platform.processor() or platform.machine()}, {_cores()} cores, no GPU")
