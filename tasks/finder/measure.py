@@ -957,7 +957,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
             keep = None
     labels, table = _reference_table(fb, cw, ch)
     f = _features_iso(g, keep)
-    d = np.linalg.norm(table - f, axis=1)
+    use = _usable_ratios(cw, ch)
+    d = np.linalg.norm(table[:, :use] - f[:use], axis=1)
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
     ig = int(np.argmin(np.where(is_box, np.inf, d)))
     ib = int(np.argmin(np.where(is_box, d, np.inf)))
@@ -1087,6 +1088,23 @@ def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
     if keep.sum() < 0.3 * keep.size:
         return share, None
     return share, keep
+
+
+_SIDE_PER_LEVEL = 8.0
+"""A smoothing level says something about the blur only on a crop at least this many times
+its sigma on the shorter side; on a smaller one it reads the face's own shading."""
+
+
+def _usable_ratios(cw: int, ch: int) -> int:
+    """How many of ``_features_iso``'s ratios (finest first) a cw x ch crop's strength is read
+    from: those whose coarser level fits the crop (``_SIDE_PER_LEVEL``), at least two.
+
+    On a 41 px face (a 40 px crop) the ratios between 3.5, 6 and 10 px of smoothing read the
+    face's large-scale shading, which differs from the reference face's: a sigma-3 blur
+    matched the table's heaviest entries (13-16 px) in half its frames
+    (``bench/finder_foreign.py --sources small``). Crops of 80 px and more use all four."""
+    side = min(cw, ch) / _SIDE_PER_LEVEL
+    return max(2, sum(1 for level in _LEVELS[1:] if level <= side))
 
 
 def _residual(f: np.ndarray, table: np.ndarray, labels: list[tuple[str, float]]) -> float:
