@@ -730,7 +730,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a third of the clips")
     ap.add_argument("--speed-only", action="store_true",
-                    help="only the speed section (about a minute; run it with nothing else busy)")
+                    help="only the speed section (about 1.5 minutes; nothing else running)")
     add_cache_argument(ap)
     args = ap.parse_args()
     use_cache(args)
