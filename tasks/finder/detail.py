@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veilscan.tasks.finder.measure import step_pairs, structure_and_sharp
+from veilscan.tasks.finder.measure import structure_and_sharp
 from veilscan.tasks.finder.quantiles import u8_percentiles
+from veilscan.tasks.finder.steps import step_pairs
 
 _CORE_INSET = 0.2
 """Share of the box's width and height cut from each side before measuring."""

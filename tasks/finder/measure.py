@@ -32,6 +32,7 @@ from veilscan.catalog.clip_result import box_sigma
 from veilscan.tasks.finder.kernel_cache import cached_table
 from veilscan.tasks.finder.lattice import MIN_RATIO as LATTICE_MIN_RATIO
 from veilscan.tasks.finder.lattice import codec_blocks, codec_footage, deblocked, lattice_ratio
+from veilscan.tasks.finder.steps import step_pairs
 
 _RE_SIGMAS = (1.0, 2.5, 5.0)
 
@@ -333,18 +334,6 @@ def _whole_cells(bx: float, by: float) -> tuple[float, float]:
     if k < 2 or not _square(big / k, small):
         return bx, by
     return (bx / k, by) if bx > by else (bx, by / k)
-
-
-def step_pairs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(|x difference|, |y difference|, their energy in adjacent pairs), codec ringing of 3
-    grey levels dropped: flat cells put every step on an isolated line (no pairs), a face or
-    a blur spreads its steps over neighbouring pixels."""
-    # OpenCV's elementwise float32 arithmetic on views: NumPy's arrays bit for bit, without
-    # its temporaries (this runs on every frame of every track).
-    ax = cv2.max(cv2.subtract(cv2.absdiff(g[:, 1:], g[:, :-1]), 3.0), 0.0)
-    ay = cv2.max(cv2.subtract(cv2.absdiff(g[1:], g[:-1]), 3.0), 0.0)
-    pairs = float(cv2.min(ax[:, 1:], ax[:, :-1]).sum() + cv2.min(ay[1:], ay[:-1]).sum())
-    return ax, ay, pairs
 
 
 def _line_peaks(prof: np.ndarray) -> np.ndarray:
