@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.39"
+DETECTOR_VERSION = "finder-0.40"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 

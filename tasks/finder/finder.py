@@ -23,6 +23,7 @@ import numpy as np
 from veilscan.catalog.clip_result import TrackFinding, cells_across_face
 from veilscan.tasks.finder.ahead import FramePrep, Prepared, Work, detect_at_sides
 from veilscan.tasks.finder.camera import CameraMotion
+from veilscan.tasks.finder.coarse_mosaic import coarse_mosaic_box
 from veilscan.tasks.finder.config import FinderConfig
 from veilscan.tasks.finder.confirm import face_in_region, whole_frame_int8
 from veilscan.tasks.finder.detail import (
@@ -593,6 +594,14 @@ class RedactionFinder:
             bar = find_eye_bar(grey, face)
             coarse = _grow(face, 0.1, grey.shape)
             m0 = measure_region(grey, coarse, classify=False, square_cells=False)
+            if m0 is None or m0.kind == "clear":
+                # A pixelation of a few cells reads clear around the face (its steps are
+                # sharp); its own box reads as what it is.
+                few = _few_cells(grey, coarse, max(self._slack, int(0.25 * face[2])), False)
+                if few is not None:
+                    widths[len(dets)] = float(face[2])
+                    dets.append((few[0], few[1], True))
+                    continue
             # A mosaic's rows of blocks can pass for a bar, and a blurred face's dark eye band
             # for a feathered one; a face under either is no eye bar.
             if bar is not None and (m0 is None or m0.kind not in (
@@ -610,7 +619,10 @@ class RedactionFinder:
             box = (refine_mosaic_box(grey, coarse, slack) if m0.kind == "mosaic"
                    else refine_box(grey, coarse, cfg, slack))
             m = measure_region(grey, box, square_cells=False, face_w=face[2])
-            if m is None or m.kind not in _REDACTED:
+            # A grid walk stopped by like cells side by side can leave most of the face out:
+            # a pixelation covers the face the detector sees.
+            if m is None or m.kind not in _REDACTED or (
+                    m.kind == "mosaic" and _inside(face, box) < _FACE_KEPT):
                 m = measure_region(grey, coarse, square_cells=False, face_w=face[2])
                 box = coarse
             if m is None or m.kind not in _REDACTED:
@@ -679,9 +691,15 @@ class RedactionFinder:
             # blocks off the mosaic's lattice) and leave part of it, which reads clear: the
             # scan's own box is measured then, as a detected face's coarse box is.
             if "mosaic" in kinds and box != coarse and (m is None or m.kind != "mosaic"):
-                mc = measure_region(grey, coarse, classify=False, square_cells=not tracked)
+                # (The scan's cells, 8 px or more, may cut a pixelation of a few cells.)
+                mc = measure_region(grey, coarse, classify=False, square_cells=not tracked,
+                                    few_cells=False)
                 if mc is not None and mc.kind == "mosaic":
                     box, m = coarse, mc
+            if "mosaic" in kinds and (m is None or m.kind != "mosaic"):
+                few = _few_cells(grey, coarse, self._slack, not tracked)
+                if few is not None:
+                    box, m = few
             if m is not None and m.extent is not None:
                 box = m.extent  # a feathered fill: its core grown over the ramp
             # A fill found through its fade (feathered, or a flat patch with detail only
@@ -959,6 +977,15 @@ class RedactionFinder:
             face = face_in_region(pixels.rgb(), box, target, margin, cfg.confirm_threshold)
             if face is not None:
                 break
+        if face is None and m.kind == "mosaic" and box[2] <= _FEW_CELLS * m.strength_px:
+            # A mosaic of a few cells hides the face as a fill does: the head around it
+            # vouches for it as for a fill (a weak response in some view).
+            for target, margin in _CONFIRM_VIEWS:
+                hit = face_in_region(pixels.rgb(), box, target, margin, _CONTEXT_THRESHOLD)
+                if hit is not None:
+                    track.context = hit[0]
+                    self._judge_buffered(track)
+                    break
         if face is None:
             return
         grey = pixels.grey
@@ -1088,7 +1115,7 @@ class RedactionFinder:
             kind, _ = _track_kind(t)
             if kind == "clear":
                 continue  # its kernel fits mostly found no blur: a soft face, not a redaction
-            if kind != "solid" and not t.faces:
+            if kind != "solid" and not t.faces and not (kind == "mosaic" and t.context):
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
@@ -1115,6 +1142,32 @@ _WIDE_SLACK = 0.6
 """How far past a detected face (a share of its width) a blur may reach and still be taken
 for one redaction when the picture just around the face is as soft as it: an editor's box
 drawn with 40% to spare on each side reaches 0.4-0.5 face widths out."""
+
+
+def _few_cells(grey: np.ndarray, box: BoxXYWH, slack: int,
+               square_cells: bool) -> tuple[BoxXYWH, RegionMeasure] | None:
+    """A pixelation only a few cells across around ``box``: its cells' extent and its
+    reading (``coarse_mosaic``), or None. Its steps are sharp, so a box reaching past it
+    reads clear, and its grid is too short for the walk of ``refine_mosaic_box``."""
+    found = coarse_mosaic_box(grey, box, slack)
+    if found is None:
+        return None
+    m = measure_region(grey, found, classify=False, square_cells=square_cells)
+    if m is None or m.kind != "mosaic" or found[2] > _FEW_CELLS * m.strength_px \
+            or found[3] > _FACE_ASPECT * _FEW_CELLS * m.strength_px:
+        return None  # finer cells are the grid walk's to box: these are a part of them
+    return found, m
+
+
+_FACE_KEPT = 0.6
+"""Share of a detected face a pixelation's refined box must keep; less, and the face's own
+box (grown by a tenth) is measured instead."""
+_FACE_ASPECT = 1.25
+"""A face's height against its width (a few cells across are a few more down)."""
+_FEW_CELLS = 5.0
+"""Cells across a mosaic's box up to which it counts as a few cells (``coarse_mosaic``): the
+cells' own extent boxes it (``_few_cells``), and a head around it vouches for it as for a
+fill (``_maybe_confirm``), since so few cells hide the face from CenterFace."""
 
 
 def _redaction_around(grey: np.ndarray, face: BoxXYWH, cfg: FinderConfig,

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import box_sigma
+from veilscan.tasks.finder.coarse_mosaic import coarse_cells
 from veilscan.tasks.finder.kernel_cache import cached_table
 from veilscan.tasks.finder.lattice import MIN_RATIO as LATTICE_MIN_RATIO
 from veilscan.tasks.finder.lattice import codec_blocks, codec_footage, deblocked, lattice_ratio
@@ -848,7 +849,8 @@ def _inset_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
 def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
                    classify: bool = True, square_cells: bool = True,
                    face_w: float | None = None, fill_only: bool = False,
-                   rgb: Callable[[], np.ndarray] | None = None) -> RegionMeasure | None:
+                   rgb: Callable[[], np.ndarray] | None = None,
+                   few_cells: bool = True) -> RegionMeasure | None:
     """Classify the region ``box`` (frame px) of a greyscale uint8 frame.
 
     With ``classify=False`` a smooth region is only reported as ``blur`` (no kernel fit):
@@ -857,7 +859,9 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     a pixelation that cuts a face box into N x N cells makes them. ``face_w`` is CenterFace's
     width of the face in the region (frame px), if known: a blur's strength is read against
     the face's scale (see ``_REF_FACE``), not the box's. ``fill_only``: only a fill is of
-    interest (None for anything else, without the costlier tests). ``rgb()`` gives the
+    interest (None for anything else, without the costlier tests). ``few_cells=False``
+    leaves out the reading of a pixelation only a few cells across (``coarse_mosaic``),
+    for a box that may take in part of one with the picture beside it. ``rgb()`` gives the
     frame in colour, asked for only when a flat region's outline does not show in grey (a
     coloured fill as dark as the hair around it; ``_COLOUR_LEVEL_MAX``).
     """
@@ -906,6 +910,10 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         cell = irregular_mosaic(grey, box)
         if cell and not codec_footage(grey, box):
             return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
+    # Two to four cells across: too few for the period search to see a grid.
+    cell = coarse_cells(g) if few_cells else 0.0
+    if cell and not codec_blocks(grey, box, cell) and not codec_footage(grey, box):
+        return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
     if lattice_ratio(grey, box) >= LATTICE_MIN_RATIO and codec_footage(grey, box):
         # The codec's block edges are no detail of the picture: judged as decoded, a
         # blurred face in hard-compressed MPEG-2 or Motion JPEG reads as one in plain view.
@@ -1390,6 +1398,9 @@ def looks_clear(grey: np.ndarray, box: tuple[int, int, int, int], kind: str,
         cw, ch, score = mosaic_grid(g)  # square or oblong: the track is a mosaic already
         if score > 0.4 and max(cw, ch) >= 0.5 * block:
             return False
+        few = coarse_cells(g)
+        if few and few >= 0.5 * block:
+            return False  # a few cells only (``coarse_mosaic``)
     return _sharp_pixels(g)[0] > 0.15
 
 
