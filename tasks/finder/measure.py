@@ -910,9 +910,10 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         cell = irregular_mosaic(grey, box)
         if cell and not codec_footage(grey, box):
             return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
-    # Two to four cells across: too few for the period search to see a grid.
+    # Two to five cells across: too few for the period search to see a grid. (No DCT
+    # lattice around it, so its lines are no codec blocks: ``codec_blocks`` needs one.)
     cell = coarse_cells(g) if few_cells else 0.0
-    if cell and not codec_blocks(grey, box, cell) and not codec_footage(grey, box):
+    if cell and not codec_footage(grey, box):
         return RegionMeasure("mosaic", cell, min(1.0, 2.0 / cell), 0.0)
     if lattice_ratio(grey, box) >= LATTICE_MIN_RATIO and codec_footage(grey, box):
         # The codec's block edges are no detail of the picture: judged as decoded, a
