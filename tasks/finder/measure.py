@@ -970,9 +970,12 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     probs, lags = kernel_type(g_raw)
     p_box, p_motion = probs.get("box_blur", 0.0), probs.get("motion_blur", 0.0)
     # A streak keeps detail across it (nearly sharp to the isotropic ratios); it counts when
-    # it stops at the box: a camera shake streaks the surround alike.
+    # it stops at the box: a camera shake streaks the surround alike. A streak that fades
+    # from its middle (FFmpeg's ``dblur``) has no flat length: its lobe sits at the least
+    # lag read. On a region already smooth both ways that costs a blur only its type.
     streak = p_motion >= _KT_MIN_P["motion_blur"] and p_motion > p_box \
-        and lags["streak_k"] >= 5 and not _shaken_too(grey, box, lags["streak_deg"])
+        and (lags["streak_k"] >= 5 or sigma >= 1.5) \
+        and not _shaken_too(grey, box, lags["streak_deg"])
     if sigma < 1.5 and not streak:
         return RegionMeasure("clear", 0.0, 1.0, float(d[i]))
     if streak:
