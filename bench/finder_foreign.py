@@ -51,10 +51,8 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from fractions import Fraction
 from pathlib import Path
 
-import av.filter
 import cv2
 import numpy as np
 from PIL import Image, ImageFilter
@@ -63,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import finder as bench  # noqa: E402
 
 from veilscan.catalog.clip_result import box_sigma  # noqa: E402
+from veilscan.footage import ffmpeg_filtered_box  # noqa: E402
 from veilscan.tasks.finder import detector_version, find_in_frames  # noqa: E402
 from veilscan.tasks.obfuscate import Recipe  # noqa: E402
 from veilscan.tasks.obfuscate import apply as obfuscate  # noqa: E402
@@ -111,23 +110,8 @@ def _corners(frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, in
 def ffmpeg_filtered(frame: np.ndarray, box: tuple[int, int, int, int],
                     recipe: Recipe) -> np.ndarray:
     """``frame`` with ``box``'s crop run through the FFmpeg filter ``recipe.method`` names."""
-    x0, y0, x1, y1 = _corners(frame, box)
-    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
     name, args = _FFMPEG_FILTERS[recipe.method]
-    graph = av.filter.Graph()
-    src = graph.add_buffer(width=crop.shape[1], height=crop.shape[0], format="rgb24",
-                           time_base=Fraction(1, 25))
-    filt = graph.add(name, args.format(int(recipe.strength)))
-    sink = graph.add("buffersink")
-    src.link_to(filt)
-    filt.link_to(sink)
-    graph.configure()
-    picture = av.VideoFrame.from_ndarray(crop, format="rgb24")
-    picture.pts = 0
-    graph.push(picture)
-    out = frame.copy()
-    out[y0:y1, x0:x1] = graph.pull().to_ndarray(format="rgb24")
-    return out
+    return ffmpeg_filtered_box(frame, box, name, args.format(int(recipe.strength)))
 
 
 def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> np.ndarray:

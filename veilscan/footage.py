@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import av
+import av.filter
 import cv2
 import numpy as np
 from skimage import data
@@ -266,4 +267,29 @@ def render_clip(path: Path, scene: np.ndarray, faces: Sequence[SceneFace],
 
     n = write_video(path, frames(), camera.fps, **encode)
     return RenderedClip(path=path, frames=n, fps=camera.fps, boxes=truth)
+
+
+def ffmpeg_filtered_box(frame: np.ndarray, box: tuple[int, int, int, int], name: str,
+                        args: str) -> np.ndarray:
+    """``frame`` (RGB) with ``box``'s crop (x, y, w, h, cut to the frame) run through the
+    FFmpeg video filter ``name=args`` on PyAV's filter graph, as ``ffmpeg -vf`` with a crop
+    and an overlay would: a redaction drawn by FFmpeg's own filters."""
+    fh, fw = frame.shape[:2]
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(fw, int(box[0] + box[2])), min(fh, int(box[1] + box[3]))
+    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    graph = av.filter.Graph()
+    src = graph.add_buffer(width=crop.shape[1], height=crop.shape[0], format="rgb24",
+                           time_base=Fraction(1, 25))
+    filt = graph.add(name, args)
+    sink = graph.add("buffersink")
+    src.link_to(filt)
+    filt.link_to(sink)
+    graph.configure()
+    picture = av.VideoFrame.from_ndarray(crop, format="rgb24")
+    picture.pts = 0
+    graph.push(picture)
+    out = frame.copy()
+    out[y0:y1, x0:x1] = graph.pull().to_ndarray(format="rgb24")
+    return out
 
