@@ -292,4 +292,3 @@ def ffmpeg_filtered_box(frame: np.ndarray, box: tuple[int, int, int, int], name:
     out = frame.copy()
     out[y0:y1, x0:x1] = graph.pull().to_ndarray(format="rgb24")
     return out
-

@@ -972,7 +972,8 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     # A streak keeps detail across it (nearly sharp to the isotropic ratios); it counts when
     # it stops at the box: a camera shake streaks the surround alike. A streak that fades
     # from its middle (FFmpeg's ``dblur``) has no flat length: its lobe sits at the least
-    # lag read. On a region already smooth both ways that costs a blur only its type.
+    # lag read. So the length is asked only of a region not yet smooth both ways (sigma
+    # under 1.5), where a streak reading makes a clear face a redaction.
     streak = p_motion >= _KT_MIN_P["motion_blur"] and p_motion > p_box \
         and (lags["streak_k"] >= 5 or sigma >= 1.5) \
         and not _shaken_too(grey, box, lags["streak_deg"])
