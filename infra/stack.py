@@ -345,6 +345,7 @@ def _start_prefect(root: Path, port: int) -> dict[str, Any]:
         "pid": pid,
         "port": port,
         "api_url": api_url,
+        "home": str(home),
         "marker": "prefect",
         "log": str(root / "logs" / "prefect.log"),
     }
@@ -473,12 +474,22 @@ def _weed_healthy(entry: dict[str, Any], access_key: str, secret_key: str) -> bo
 
 
 def _prefect_healthy(entry: dict[str, Any]) -> bool:
-    """Alive, and ``/api/health`` answers ``true``."""
+    """Alive, ``/api/health`` answers ``true``, and the server that answers is this entry's:
+    its settings name the entry's PREFECT_HOME. Another stack's server that took the port
+    between our check and our server's bind answers the health check too, and our server
+    then exits (seen with two test sessions started together; SeaweedFS is told apart by its
+    credentials)."""
     if not _alive(entry["pid"], entry["marker"]):
         return False
+    api = entry["api_url"]
     try:
-        with urllib.request.urlopen(f"{entry['api_url']}/health", timeout=HEALTH_TIMEOUT_S) as resp:
-            return resp.status == 200 and resp.read().strip() == b"true"
+        with urllib.request.urlopen(f"{api}/health", timeout=HEALTH_TIMEOUT_S) as resp:
+            if resp.status != 200 or resp.read().strip() != b"true":
+                return False
+        if "home" not in entry:  # recorded before the home was; judged by health alone
+            return True
+        with urllib.request.urlopen(f"{api}/admin/settings", timeout=HEALTH_TIMEOUT_S) as resp:
+            return resp.status == 200 and json.load(resp).get("home") == entry["home"]
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -228,6 +228,29 @@ def test_explicit_port_that_differs_from_the_running_one_is_refused(own_stack: P
 
 
 @pytest.mark.integration
+def test_a_prefect_server_of_another_stack_on_the_port_is_not_taken_for_ours(
+    own_stack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stacks started together can both find the default port free: one server binds it,
+    the other exits, and the other's health check was answered by the first (a clean-clone
+    test run beside a CI run then lost its server when the CI run ended). Here the second
+    stack's port check is made to miss the running server, as the race does: ``up`` must
+    not come back healthy on the first stack's server (until the check named the server's
+    PREFECT_HOME, it did)."""
+    info = embedded.up(own_stack)
+    port = int(info.prefect_api_url.split(":")[-1].split("/")[0])
+    s3_port = embedded._free_port_pair(set())
+    monkeypatch.setattr(embedded, "_port_free", lambda _port: True)
+    other = tmp_path / "other-stack"
+    try:
+        with pytest.raises(embedded.StackError, match="exited during start-up"):
+            embedded.up(other, s3_port=s3_port, prefect_port=port, timeout_s=90)
+    finally:
+        embedded.down(other)
+    assert embedded.status(own_stack) is not None  # the first stack is left as it was
+
+
+@pytest.mark.integration
 def test_activate_points_prefect_at_this_server(own_stack: Path) -> None:
     from prefect import flow
 
