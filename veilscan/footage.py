@@ -226,16 +226,46 @@ def hevc_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> l
     return _decoded(hevc_bytes(frames, crf, fps))
 
 
-def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
-                   fps: float = 25) -> list[np.ndarray]:
-    """Encode RGB frames with an older DCT codec (MPEG-2 by default, ``mpeg4`` for MPEG-4
-    Part 2, or ``mjpeg`` for Motion JPEG) at ``bit_rate`` b/s in memory and decode them
-    again: 8 px blocking with no deblocking filter, as in DVD, broadcast and early digital
-    camera archives."""
+def mpeg_bytes(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
+               fps: float = 25) -> bytes:
+    """RGB frames encoded with an older DCT codec (MPEG-2 by default, ``mpeg4`` for MPEG-4
+    Part 2, or ``mjpeg`` for Motion JPEG) at ``bit_rate`` b/s into an in-memory MPEG
+    program stream (MPEG-2) or AVI."""
     container = "mpeg" if codec == "mpeg2video" else "avi"
     pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"  # Motion JPEG is full range
-    return _decoded(_encoded(frames, codec, container, fps, bit_rate=bit_rate,
-                             pix_fmt=pix_fmt))
+    return _encoded(frames, codec, container, fps, bit_rate=bit_rate, pix_fmt=pix_fmt)
+
+
+def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
+                   fps: float = 25) -> list[np.ndarray]:
+    """Encode RGB frames with :func:`mpeg_bytes` and decode them again: 8 px blocking with no
+    deblocking filter, as in DVD, broadcast and early digital camera archives."""
+    return _decoded(mpeg_bytes(frames, bit_rate, codec, fps))
+
+
+def woven(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """An interlaced frame: the even rows (top field) of ``first``, the odd rows of
+    ``second``, a field later. Woven from consecutive frames of progressive footage, two
+    fields a frame apart, as broadcast and DV footage carries them."""
+    frame = first.copy()
+    frame[1::2] = second[1::2]
+    return frame
+
+
+def field_blurred(frame: np.ndarray, box: tuple[int, int, int, int], sigma: float,
+                  ) -> np.ndarray:
+    """``frame`` with ``box`` Gaussian-blurred one field at a time (even rows among
+    themselves, odd rows among themselves), as a live keyer of interlaced video does."""
+    out = frame.copy()
+    x, y, w, h = box
+    x0, x1 = max(0, x), min(frame.shape[1], x + w)
+    ya, yb = max(0, y), min(frame.shape[0], y + h)
+    for parity in (0, 1):
+        field = out[parity::2]
+        y0, y1 = (ya - parity + 1) // 2, (yb - parity + 1) // 2
+        if x1 - x0 > 0 and y1 - y0 > 0:
+            field[y0:y1, x0:x1] = cv2.GaussianBlur(field[y0:y1, x0:x1], (0, 0), sigma)
+    return out
 
 
 def _write_tone(out: av.container.OutputContainer, stream, hz: float, seconds: float) -> None:
