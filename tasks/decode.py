@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from veilscan.catalog.clip_result import ClipInfo
+from veilscan.tasks.interlace import PROBE_FRAMES, field_order, first_field
 
 T = TypeVar("T")
 
@@ -84,15 +85,20 @@ class DecodedFrame:
     RGB and back to grey approximates: OpenCV's grey of the decoder's RGB runs 1.4 levels
     under it on average (up to 10 at saturated colours)."""
 
-    def __init__(self, frame: av.VideoFrame) -> None:
+    def __init__(self, frame: av.VideoFrame, field: str | None = None) -> None:
         self._frame: av.VideoFrame | None = frame
         self._rgb: np.ndarray | None = None
         self._lock = threading.Lock()
+        self._field = field
+        """Interlaced footage: the field the finder reads ("tff": the top one, "bff": the
+        bottom one; ``interlace.first_field``), None: the whole frame."""
         name = frame.format.name
         if name in _LUMA_FORMATS:
             plane = frame.planes[0]
             luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
             luma = luma[:, :frame.width]
+            if field is not None:
+                luma = first_field(luma, field)
             full = name in _FULL_RANGE_FORMATS or frame.color_range == _JPEG_RANGE
             if full:
                 self.grey = np.ascontiguousarray(luma)  # the decoder's own plane if unpadded
@@ -113,7 +119,8 @@ class DecodedFrame:
         with self._lock:
             if self._rgb is None:
                 assert self._frame is not None
-                self._rgb = self._frame.to_ndarray(format="rgb24")
+                rgb = self._frame.to_ndarray(format="rgb24")
+                self._rgb = rgb if self._field is None else first_field(rgb, self._field)
                 self._frame = None  # the decoder's buffer is no longer needed
             return self._rgb
 
@@ -142,6 +149,10 @@ class Clip:
             height=int(ctx.height), duration_s=round(duration_s, 3), codec=ctx.name,
         )
         self.decoded = 0
+        self.field: str | None = None
+        """Interlaced footage read one field at a time (:meth:`pixels` with ``fields``):
+        "tff" or "bff", the field handed on; None: whole frames."""
+        self._probe_fields = False
 
     def frames(self, fmt: str = "rgb24", prefetch: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_index, H x W x 3 uint8)`` in decode order.
@@ -155,21 +166,23 @@ class Clip:
 
     def pixels(self, prefetch: int = 0, threads: bool = False,
                each: Callable[[int, DecodedFrame], None] | None = None,
-               ) -> Iterator[tuple[int, DecodedFrame]]:
+               fields: bool = False) -> Iterator[tuple[int, DecodedFrame]]:
         """Yield ``(frame_index, DecodedFrame)``: greyscale at once, RGB when asked for: what
         the finder takes (``veilscan.tasks.finder.frames.Pixels``). ``threads``: let FFmpeg
         decode on its own threads too; off by default, as the finder keeps the cores busy
         and single-threaded decoding costs the least CPU. ``each(index, frame)`` runs on the
-        decoding thread as each frame is decoded (``RedactionFinder.decoded``). ``prefetch``
+        decoding thread as each frame is decoded (``RedactionFinder.decoded``). ``fields``:
+        where the first frames show interlacing (``interlace.field_order``; :attr:`field`
+        says which), hand on the field shown first of every frame, line-doubled. ``prefetch``
         and errors as :meth:`frames`."""
         if not threads and not self.decoded:
             self._stream.thread_type = "NONE"
-        if each is None:
-            return self._frames(DecodedFrame, prefetch)
+        self._probe_fields = fields and not self.decoded
 
         def convert(frame: av.VideoFrame) -> DecodedFrame:
-            pixels = DecodedFrame(frame)
-            each(self.decoded - 1, pixels)
+            pixels = DecodedFrame(frame, self.field)
+            if each is not None:
+                each(self.decoded - 1, pixels)
             return pixels
 
         return self._frames(convert, prefetch)
@@ -182,7 +195,7 @@ class Clip:
 
     def _decode(self, convert: Callable[[av.VideoFrame], T]) -> Iterator[tuple[int, T]]:
         try:
-            for frame in self._container.decode(self._stream):
+            for frame in self._in_order():
                 self.decoded += 1
                 yield self.decoded - 1, convert(frame)
         except av.FFmpegError as exc:
@@ -197,6 +210,29 @@ class Clip:
             )
         if self.decoded == 0:
             raise ClipDecodeError(f"{self._source}: video stream holds no decodable frame")
+
+    def _in_order(self) -> Iterator[av.VideoFrame]:
+        """The decoder's frames; asked to probe for fields, it reads ``PROBE_FRAMES`` first
+        and sets :attr:`field` before handing on any (a stream that breaks among them still
+        hands on the good ones, then raises)."""
+        frames = self._container.decode(self._stream)
+        if not self._probe_fields:
+            yield from frames
+            return
+        head: list[av.VideoFrame] = []
+        try:
+            for frame in frames:
+                head.append(frame)
+                if len(head) >= PROBE_FRAMES:
+                    break
+        except av.FFmpegError:
+            self.field = field_order(head)
+            yield from head
+            raise
+        self.field = field_order(head)
+        yield from head
+        if len(head) >= PROBE_FRAMES:  # (PyAV's decoder, run out, must not be asked again)
+            yield from frames
 
     def finished_info(self) -> ClipInfo:
         """:attr:`info` with the frame count and duration actually decoded."""

@@ -37,10 +37,12 @@ def versions() -> dict[str, str]:
 
 def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
                  thresholds: TierThresholds | None = None,
-                 config: FinderConfig | None = None) -> ClipResult:
+                 config: FinderConfig | None = None, fields: bool = True) -> ClipResult:
     """Scan one clip. A clip that cannot be decoded gives ``status='error'`` with the reason;
     tracks found before a stream broke part-way are kept (and scored) in that result.
-    ``config``: the finder's settings (its defaults unless a caller has a reason)."""
+    ``config``: the finder's settings (its defaults unless a caller has a reason).
+    ``fields``: read interlaced footage one field at a time (``veilscan.tasks.interlace``);
+    off, every clip is read as whole frames (for comparison)."""
     label = name or str(source)
     finder = RedactionFinder(config)
     info = ClipInfo(source=label, frames=0, fps=0.0, width=0, height=0, duration_s=0.0,
@@ -51,7 +53,7 @@ def inspect_clip(source: str | Path | BinaryIO, name: str | None = None,
             info = clip.info
             try:
                 for index, pixels in clip.pixels(prefetch=_prefetch(info),
-                                                 each=finder.decoded):
+                                                 each=finder.decoded, fields=fields):
                     finder.add_frame(index, pixels)
             finally:
                 info = clip.finished_info()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.41"
+DETECTOR_VERSION = "finder-0.42"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 
