@@ -6,8 +6,8 @@ Run (about 3 minutes on 2 cores):
 
 Interlaced video (broadcast, DV, DVD: most of an archive before HD) is made here from the
 bench's progressive sources: each frame weaves the even rows of one source frame with the
-odd rows of the next, so two fields a frame apart, as 50i footage shot at 25 fields' worth
-of motion. A live keyer redacts each field on its own (``field_*`` recipes); an editor of
+odd rows of the next, so its two fields are a source frame apart in time, as a camera's
+fields are. A live keyer redacts each field on its own (``field_*`` recipes); an editor of
 the digitised footage redacts the woven frame (``frame_gauss``, the control). Each clip is
 coded as progressive H.264 (CRF 23, no interlace flags, as digitised tapes often are) and as
 MPEG-2 at 2 Mb/s, and ``inspect_clip`` reads it twice: whole frames (``fields=False``, the
@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import finder as bench  # noqa: E402
 
-from veilscan.footage import field_blurred, h264_bytes, mpeg_bytes, woven  # noqa: E402
+from veilscan.footage import field_blurred, h264_bytes, mpeg_bytes, per_field, woven  # noqa: E402
 from veilscan.tasks.inspect import inspect_clip  # noqa: E402
 
 Box = tuple[int, int, int, int]
@@ -47,20 +47,13 @@ LENGTH = 40
 def field_mosaic(frame: np.ndarray, box: Box, block: int) -> np.ndarray:
     """``box`` pixelated one field at a time: cells ``block`` px wide and ``block`` frame rows
     tall (half that in each field's own rows)."""
-    out = frame.copy()
-    x, y, w, h = box
-    x0, x1 = max(0, x), min(frame.shape[1], x + w)
-    for parity in (0, 1):
-        field = out[parity::2]
-        y0, y1 = max(0, (y - parity + 1) // 2), min(field.shape[0], (y + h - parity + 1) // 2)
-        crop = field[y0:y1, x0:x1]
-        if crop.size == 0:
-            continue
+
+    def pixelate(crop: np.ndarray) -> np.ndarray:
         cells = (max(1, crop.shape[1] // block), max(1, crop.shape[0] * 2 // block))
         small = cv2.resize(crop, cells, interpolation=cv2.INTER_AREA)
-        field[y0:y1, x0:x1] = cv2.resize(small, (crop.shape[1], crop.shape[0]),
-                                         interpolation=cv2.INTER_NEAREST)
-    return out
+        return cv2.resize(small, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_NEAREST)
+
+    return per_field(frame, box, pixelate)
 
 
 def redact(img: np.ndarray, boxes: list[Box], method: str, strength: float) -> np.ndarray:
@@ -102,16 +95,16 @@ def clip(src: bench.Source, scale: float, start: int, n: int, method: str, stren
     return frames, [dict(t) for t in truth.values()]
 
 
-def followed(truth: dict[int, Box], tracks: list) -> tuple[int, bool, object]:
-    """Frames of ``truth`` some track's box overlaps (IoU >= 0.3), by the track that
-    overlaps most of them; and that track."""
+def followed(truth: dict[int, Box], tracks: list) -> tuple[int, object]:
+    """The frames of ``truth`` a track's box overlaps (IoU >= 0.3), counted for the track that
+    overlaps most of them, and that track (None: none does)."""
     best, best_n = None, 0
     for t in tracks:
         boxes = {b[0]: b[1:] for b in t.boxes}
         n = sum(1 for f, box in truth.items() if f in boxes and bench._iou(box, boxes[f]) >= 0.3)
         if n > best_n:
             best, best_n = t, n
-    return best_n, best is not None, best
+    return best_n, best
 
 
 def main() -> None:
@@ -138,7 +131,7 @@ def main() -> None:
                             c[4] += len(tracks)
                             continue
                         for t in truth:
-                            hit, _, track = followed(t, tracks)
+                            hit, track = followed(t, tracks)
                             c[0] += len(t)
                             c[1] += hit
                             if dropout in t:

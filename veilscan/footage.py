@@ -252,20 +252,27 @@ def woven(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return frame
 
 
-def field_blurred(frame: np.ndarray, box: tuple[int, int, int, int], sigma: float,
-                  ) -> np.ndarray:
-    """``frame`` with ``box`` Gaussian-blurred one field at a time (even rows among
-    themselves, odd rows among themselves), as a live keyer of interlaced video does."""
+def per_field(frame: np.ndarray, box: tuple[int, int, int, int],
+              redact: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``frame`` with ``redact`` run on ``box`` one field at a time (the even rows among
+    themselves, then the odd rows), as a live keyer of interlaced video does; ``redact``
+    takes a field's crop and returns it redacted, the same size."""
     out = frame.copy()
     x, y, w, h = box
     x0, x1 = max(0, x), min(frame.shape[1], x + w)
     ya, yb = max(0, y), min(frame.shape[0], y + h)
     for parity in (0, 1):
-        field = out[parity::2]
+        rows = out[parity::2]  # a view: the field's rows of ``out``
         y0, y1 = (ya - parity + 1) // 2, (yb - parity + 1) // 2
         if x1 - x0 > 0 and y1 - y0 > 0:
-            field[y0:y1, x0:x1] = cv2.GaussianBlur(field[y0:y1, x0:x1], (0, 0), sigma)
+            rows[y0:y1, x0:x1] = redact(rows[y0:y1, x0:x1])
     return out
+
+
+def field_blurred(frame: np.ndarray, box: tuple[int, int, int, int], sigma: float,
+                  ) -> np.ndarray:
+    """``frame`` with ``box`` Gaussian-blurred one field at a time (:func:`per_field`)."""
+    return per_field(frame, box, lambda crop: cv2.GaussianBlur(crop, (0, 0), sigma))
 
 
 def _write_tone(out: av.container.OutputContainer, stream, hz: float, seconds: float) -> None:
