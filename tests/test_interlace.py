@@ -28,10 +28,11 @@ def _view(scene: np.ndarray, face: tuple[int, int, int, int], t: int
     return view, (x - 12 - ox, y - 12 - oy, w + 24, h + 24)
 
 
-@pytest.fixture(scope="module")
-def keyed_per_field() -> bytes:
+@pytest.fixture(scope="module", params=[False, True], ids=["coded-progressive", "coded-interlaced"])
+def keyed_per_field(request: pytest.FixtureRequest) -> bytes:
     """MPEG-2 at 2 Mb/s of a panning shot woven into fields, the face blurred (sigma 4) one
-    field at a time but for frame ``DROPOUT``, where it shows."""
+    field at a time but for frame ``DROPOUT``, where it shows: coded as progressive frames (a
+    digitised tape) and as interlaced ones, flagged top field first (a DVD, a broadcast)."""
     scene, face = astronaut_scene()
     frames = []
     for k in range(FRAMES):
@@ -39,7 +40,7 @@ def keyed_per_field() -> bytes:
         if k != DROPOUT:
             a, b = field_blurred(a, box_a, 4.0), field_blurred(b, box_b, 4.0)
         frames.append(woven(a, b))
-    return mpeg_bytes(frames, 2_000_000)
+    return mpeg_bytes(frames, 2_000_000, interlaced=request.param)
 
 
 def _order(data: bytes) -> str | None:

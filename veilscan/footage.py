@@ -161,13 +161,18 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 25, *,
 
 def _encoded(frames: Sequence[np.ndarray], codec: str, container: str, fps: float,
              options: dict[str, str] | None = None, bit_rate: int | None = None,
-             pix_fmt: str = "yuv420p") -> bytes:
-    """RGB frames encoded (``pix_fmt``) into an in-memory ``container``."""
+             pix_fmt: str = "yuv420p", interlaced: bool = False) -> bytes:
+    """RGB frames encoded (``pix_fmt``) into an in-memory ``container``; ``interlaced``:
+    coded as interlaced frames, top field first (field DCT and motion estimation)."""
     buf = io.BytesIO()
     out = av.open(buf, "w", format=container)
     stream = out.add_stream(codec, rate=int(round(fps)))
     stream.height, stream.width = frames[0].shape[:2]
     stream.pix_fmt = pix_fmt
+    if interlaced:
+        flags = av.codec.context.Flags
+        stream.codec_context.flags |= flags.interlaced_dct | flags.interlaced_me
+        options = {**(options or {}), "top": "1"}
     if options:
         stream.options = options
     if bit_rate:
@@ -227,13 +232,15 @@ def hevc_roundtrip(frames: Sequence[np.ndarray], crf: int, fps: float = 25) -> l
 
 
 def mpeg_bytes(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
-               fps: float = 25) -> bytes:
+               fps: float = 25, interlaced: bool = False) -> bytes:
     """RGB frames encoded with an older DCT codec (MPEG-2 by default, ``mpeg4`` for MPEG-4
     Part 2, or ``mjpeg`` for Motion JPEG) at ``bit_rate`` b/s into an in-memory MPEG
-    program stream (MPEG-2) or AVI."""
+    program stream (MPEG-2) or AVI; ``interlaced``: as interlaced frames, top field first
+    (woven frames, :func:`woven`, as a DVD or a broadcast encoder codes them)."""
     container = "mpeg" if codec == "mpeg2video" else "avi"
     pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"  # Motion JPEG is full range
-    return _encoded(frames, codec, container, fps, bit_rate=bit_rate, pix_fmt=pix_fmt)
+    return _encoded(frames, codec, container, fps, bit_rate=bit_rate, pix_fmt=pix_fmt,
+                    interlaced=interlaced)
 
 
 def mpeg_roundtrip(frames: Sequence[np.ndarray], bit_rate: int, codec: str = "mpeg2video",
