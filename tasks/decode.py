@@ -107,7 +107,8 @@ class DecodedFrame:
                 # and ``rgb()`` still reads it): a table lookup costs 4x more, and each fresh
                 # OpenCV output array as much again in page faults (0.2 CPU-s on the bench's
                 # speed clip against making two new arrays a frame).
-                self.grey = luma.copy()
+                # (A field, line-doubled, is a fresh array already.)
+                self.grey = luma if field is not None else luma.copy()
                 cv2.subtract(self.grey, _STUDIO_BLACK, dst=self.grey)
                 cv2.convertScaleAbs(self.grey, dst=self.grey, alpha=_STUDIO_GAIN)
         else:  # RGB, palette or high bit-depth video: through RGB
