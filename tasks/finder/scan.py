@@ -21,6 +21,15 @@ FLAT_MIN_ASPECT = 0.7
 """Least height / width of a flat patch taken for a filled head: heads are taller than wide,
 and a flat patch much wider than tall is a shelf, a lens, a sign, a bright stretch of wall."""
 
+_SOFT_MIN = 0.3
+"""Share of a scan cell's pixels that must be smooth shading (``PixelMaps.soft``) for a cell
+of a strong blur; the rest flat."""
+_SOFT_MIN_SIDE = 1.25
+"""Least side of a strong blur's smooth region, in ``min_face_px``: smooth gaps between
+edges (a fold, a button) are smaller, and a redaction covers more than the face."""
+_SOFT_SHARP_MAX = 0.02
+"""Most sharp pixels a cell of a strong blur holds (a blur cell may hold 5%)."""
+
 _DX = np.array([[-1.0, 1.0]], np.float32)
 _DY = _DX.T.copy()
 
@@ -51,6 +60,8 @@ class PixelMaps:
     flat: np.ndarray
     sharp_share: float
     """Share of structured pixels that are sharp: low for a defocused or motion-blurred frame."""
+    soft: np.ndarray
+    """Neither structured nor flat: smooth shading (a blur so strong it left no structure)."""
 
 
 def grad_energy(g: np.ndarray, window: int) -> np.ndarray:
@@ -72,7 +83,8 @@ def pixel_maps(g: np.ndarray, cfg: FinderConfig) -> PixelMaps:
     flat = e0 < cfg.flat_max
     n_struct = int(np.count_nonzero(struct))
     sharp_share = float(np.count_nonzero(sharp)) / n_struct if n_struct else 0.0
-    return PixelMaps(sharp, blurred, flat, sharp_share)
+    soft = ~struct & ~flat & (ratio <= cfg.sharp_ratio_min)
+    return PixelMaps(sharp, blurred, flat, sharp_share, soft)
 
 
 def mosaic_cells(grey: np.ndarray, grid_hw: tuple[int, int], cfg: FinderConfig) -> np.ndarray:
@@ -146,20 +158,35 @@ def scan_frame(grey: np.ndarray, cfg: FinderConfig,
         # blurred face cannot be told from it, so blur candidates need a sharp frame.
         if "blur" in kinds and maps.sharp_share > 0.1:
             seeds["blur"] = (cells(maps.blurred) > 0.15) & (sharp_c < 0.05)
+            # A blur so strong it left no structure is smooth shading: no sharp pixel, and
+            # not flat throughout (a wall), with its outline sharp around it.
+            soft_c = cells(maps.soft)  # (soft and flat pixels are disjoint)
+            seeds["soft"] = (soft_c + flat_c > 0.9) & (sharp_c < _SOFT_SHARP_MAX)
     kernel = np.ones((3, 3), np.uint8)
     out: list[Candidate] = []
     level: np.ndarray | None = None
     for kind, seed in seeds.items():
         m = seed.astype(np.uint8)
-        if kind != "flat":
+        if kind not in ("flat", "soft"):
             m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
             if kind == "mosaic":
                 # The inside of blocks larger than a cell is flat: fill it in.
                 m = cv2.morphologyEx(m | ((flat_c > 0.5).astype(np.uint8) & cv2.dilate(m, kernel)),
                                      cv2.MORPH_CLOSE, kernel)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        if kind == "soft":
+            soft_share = np.bincount(labels.ravel(), soft_c.ravel(), n) / np.maximum(stats[:, 4], 1)
         for i in range(1, n):
             cx, cy, cw, ch, area = (int(v) for v in stats[i])
+            if kind == "soft":
+                if min(cw, ch) * cell < _SOFT_MIN_SIDE * cfg.min_face_px \
+                        or soft_share[i] < _SOFT_MIN:
+                    continue  # a smooth gap between edges; or a flat wall, a fill (flat seeds')
+                cand = _accept("blur", cx, cy, cw, ch, area, sharp_c, cell, 1.0, (fh, fw), cfg)
+                if cand is not None and max(cand.w, cand.h) <= cfg.max_face_frac * min(fh, fw) \
+                        and _textured_sides(sharp_c, (cx, cy, cw, ch), 1) == 4:
+                    out.append(cand)
+                continue
             cand = _accept(kind, cx, cy, cw, ch, area, sharp_c, cell, 1.0, (fh, fw), cfg)
             if cand is not None:
                 out.append(cand)
