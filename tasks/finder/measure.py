@@ -81,11 +81,14 @@ _LEVELS = (1.0, 2.0, 3.5, 6.0, 10.0)
 level removes codec noise and quantisation, which would otherwise read as fine detail."""
 
 
+_MIDDLE_OVAL = 0.3
+"""Semi-axes (shares of the crop's sides) of the middle a face always has structure in: eyes,
+nose, mouth (clear faces on the bench: 60-96% of its pixels structured)."""
+_FEATURELESS_MIDDLE = 0.05
+"""Share of structured pixels under which that middle is featureless (0 in deface's blobs):
+its sharp pixels are then the redaction's outline, and it is also read clear of its rim."""
 _RIM_FREE_OVAL = 0.4
 """Semi-axes (shares of the crop's sides) of the oval read clear of a redaction's own rim."""
-_RIM_READ_MIDDLE = 0.05
-"""Share of the middle's pixels with structure (``_sharp_pixels``) under which a region is
-also read clear of its rim (a face keeps 60-96% in plain view)."""
 _RIM_STRONGER = 2.0
 """How much stronger (sigma) the oval must read than the whole box for its reading to stand:
 a blur that fills the box reads alike either way (the face's shading aside)."""
@@ -986,9 +989,9 @@ def measure_region(grey: np.ndarray, box: tuple[int, int, int, int],
     use = _usable_ratios(cw, ch)
     d = np.linalg.norm(table[:, :use] - f[:use], axis=1)
     # A hard-edged oval's rim is a step the smoothing levels read as detail; strong blurs
-    # inside one read as weak, or clear. Where the middle has little structure, read inside
-    # the oval too; where that reads far stronger, the rim was what the whole box read.
-    if middle < _RIM_READ_MIDDLE:
+    # inside one read as weak, or clear. Where the middle is featureless, read inside the
+    # oval too; where that reads far stronger, the rim was what the whole box read.
+    if middle < _FEATURELESS_MIDDLE:
         oval = _oval((ch, cw), _RIM_FREE_OVAL)
         f_in = _features_iso(g, oval if keep is None else oval * keep)
         table_in = _rim_free_table(fb, cw, ch)[1]
@@ -1121,13 +1124,6 @@ def _oval_in(shape: tuple[int, ...], frac: float) -> np.ndarray:
     mask = _oval(shape, frac).astype(bool)
     mask.flags.writeable = False
     return mask
-
-
-_MIDDLE_OVAL = 0.3
-"""Semi-axes (shares of the crop's sides) of the middle a face always has structure in: eyes,
-nose, mouth (clear faces on the bench: 60-96% of its pixels structured)."""
-_FEATURELESS_MIDDLE = 0.05
-"""Share of structured pixels under which that middle is featureless (0 in deface's blobs)."""
 
 
 def _sharp_pixels(g: np.ndarray) -> tuple[float, np.ndarray | None, float]:

@@ -22,8 +22,8 @@ FLAT_MIN_ASPECT = 0.7
 and a flat patch much wider than tall is a shelf, a lens, a sign, a bright stretch of wall."""
 
 _SOFT_MIN = 0.3
-"""Share of a scan cell's pixels that must be smooth shading (``PixelMaps.soft``) for a cell
-of a strong blur; the rest flat."""
+"""Least share of a strong blur's smooth region (its cells' pixels) that is smooth shading
+(``PixelMaps.soft``), the rest flat: a wall or a fill is flat throughout."""
 _SOFT_MIN_SIDE = 1.25
 """Least side of a strong blur's smooth region, in ``min_face_px``: smooth gaps between
 edges (a fold, a button) are smaller, and a redaction covers more than the face."""
@@ -43,7 +43,8 @@ class Candidate:
     w: int
     h: int
     kind: str
-    """``blur`` (smooth with structure), ``mosaic`` (block grid), ``flat`` (solid fill) or
+    """``blur`` (smooth with structure, or smooth shading ringed by sharp detail: a blur too
+    strong to leave structure), ``mosaic`` (block grid), ``flat`` (solid fill) or
     ``faded`` (a flat patch with picture detail only further off: a feathered fill, if any)."""
 
     @property
