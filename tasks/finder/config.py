@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.43"
+DETECTOR_VERSION = "finder-0.44"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 

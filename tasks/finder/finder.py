@@ -61,6 +61,14 @@ _BAR = RegionMeasure("solid", 0.0, 0.0, 0.0)
 _CONTEXT_THRESHOLD = 0.05
 """CenterFace score around a solid fill that counts as a head there. Filled faces on the
 bench scored 0.05-0.5 in at least one view; dark tiles and windows in a kitchen scored 0."""
+_SURE_CONTEXT = 0.1
+"""CenterFace score around a fill that vouches for it even where it shades (``_shaded``): a
+head seen plainly. The kitchen's shadowed gap beside a vase scored 0.05-0.074 on some tries;
+filled faces on the bench scored 0.05-0.3."""
+_SHADED_SPREAD = 2.0
+"""Median p90 - p10 of a fill track's middle (grey levels) from which it shades. Black fills
+on the benches read 0 in the median frame, in H.264 and HEVC alike; the kitchen's dark
+patches that read as fills (shadowed gaps, a screen, dark tiles) read 2-9."""
 _DARK_FILL = 80.0
 """Grey level below which a fill must show a head around it (``dark_fill_needs_head``).
 Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
@@ -1204,13 +1212,24 @@ def _block(track: Track) -> float:
     return float(np.median(cells)) if cells else 0.0
 
 
+def _shaded(track: Track) -> bool:
+    """Does the fill's middle shade across it in most frames (``_SHADED_SPREAD``)? An editor
+    draws one colour, which the codec keeps flat; a shadow falls off across the patch."""
+    spreads = [d.spread for d in track.detail.values()]
+    return bool(spreads) and float(np.median(spreads)) >= _SHADED_SPREAD
+
+
 def _flat_patch_without_head(track: Track, asks_head: bool) -> bool:
     """Is this fill track scenery? No head vouches for it (no face seen in it, none around
     it), and it either had to show one (``_asks_head``: a tile, a screen, a coaster) or its
     boxes, once refined, are wider than a head (``FLAT_MIN_ASPECT``): a blown-out stretch of
     white wall beside a head, which HEVC flattens to one level. An eye bar is wide too, but
-    is found on the face it covers, so it has that face."""
-    if track.faces or track.context:
+    is found on the face it covers, so it has that face. A weak head context does not vouch
+    for a patch that shades (``_shaded``): a shadowed gap between cupboards draws as weak a
+    response from the cabinets and flowers around it as a black box draws from a head."""
+    if track.faces:
+        return False
+    if track.context and (track.context >= _SURE_CONTEXT or not _shaded(track)):
         return False
     aspect = float(np.median([b[3] / max(b[2], 1) for b in track.boxes]))
     return asks_head or aspect < FLAT_MIN_ASPECT
