@@ -2,10 +2,14 @@
 that stays wider than a head once its boxes are refined is a blown-out stretch of wall (two
 such white patches beside a head were followed through HEVC on bench/finder_foreign.py),
 while a head-shaped light fill, and a wide fill with a face or a head seen around it (an eye
-bar is found on the face it covers), are kept."""
+bar is found on the face it covers), are kept. A dark patch that shades across its middle (a
+shadowed gap between cupboards) needs more than the weak head context a black box draws."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from veilscan.tasks.finder.detail import region_detail
 from veilscan.tasks.finder.finder import _flat_patch_without_head
 from veilscan.tasks.finder.tracking import Track
 
@@ -40,3 +44,28 @@ def test_a_wide_fill_on_a_face_seen_is_kept() -> None:
 
 def test_a_fill_that_must_show_a_head_and_shows_none_is_scenery() -> None:
     assert _flat_patch_without_head(_fill((96, 41, 110, 146)), asks_head=True)
+
+
+def _dark_patch(ramp: float, context: float) -> Track:
+    """A dark fill track on a white wall, its middle measured frame by frame: level 44,
+    rising ``ramp`` levels a px left to right (the kitchen's shadowed gap read 2-4 levels
+    across its middle; a codec keeps an editor's fill at one level)."""
+    t = _fill((60, 50, 56, 72), frames=12)
+    t.fill_level, t.context = 44.0, context
+    for f, (x, y, w, h) in zip(t.frames, t.boxes, strict=True):
+        grey = np.full((200, 240), 235, np.uint8)
+        grey[y:y + h, x:x + w] = np.clip(44 + ramp * np.arange(w), 0, 255).astype(np.uint8)
+        t.detail[f] = region_detail(grey, (x, y, w, h))
+    return t
+
+
+def test_a_weak_head_context_vouches_for_a_flat_dark_fill_not_a_shadow() -> None:
+    # 0.064: what CenterFace gave the kitchen's gap beside a vase, and a black box on the
+    # bench's pose GIFs (0.05-0.07 in the best view)
+    assert not _flat_patch_without_head(_dark_patch(0.0, 0.064), asks_head=True)
+    assert _flat_patch_without_head(_dark_patch(0.12, 0.064), asks_head=True)
+    # a head seen plainly around it, or a face seen in it, still vouches for it
+    assert not _flat_patch_without_head(_dark_patch(0.12, 0.15), asks_head=True)
+    seen = _dark_patch(0.12, 0.0)
+    seen.faces.append((0.9, 56.0))
+    assert not _flat_patch_without_head(seen, asks_head=True)
