@@ -1214,9 +1214,12 @@ def _block(track: Track) -> float:
 
 def _shaded(track: Track) -> bool:
     """Does the fill's middle shade across it in most frames (``_SHADED_SPREAD``)? An editor
-    draws one colour, which the codec keeps flat; a shadow falls off across the patch."""
+    draws one colour, which the codec keeps flat; a shadow falls off across the patch. A
+    feathered fill's box takes in its fade, whose ramp reaches into the middle: it is not
+    judged so."""
     spreads = [d.spread for d in track.detail.values()]
-    return bool(spreads) and float(np.median(spreads)) >= _SHADED_SPREAD
+    return (not track.feathered and bool(spreads)
+            and float(np.median(spreads)) >= _SHADED_SPREAD)
 
 
 def _flat_patch_without_head(track: Track, asks_head: bool) -> bool:
