@@ -44,3 +44,15 @@ def test_a_patch_of_a_face_does_not_extend_the_faces_track():
     merged = _merge_fragments([_track(1, range(20, 40), (100, 100, 200, 240), 4), same_size],
                               max_gap=14)
     assert [(t.frames[0], t.last_frame, t.hits) for t in merged] == [(5, 39, 7)]
+
+
+def test_a_part_that_began_on_the_whole_face_extends_the_faces_track():
+    """The scan followed a part of the face beside the face's own track, from a frame before
+    that track began, where its box held the whole face (the kitchen's motion-blurred face
+    through HEVC): it is the same face there, and lends its frame."""
+    face = _track(1, range(1, 14), (100, 100, 200, 240), 4)
+    part = _track(2, range(1, 14), (150, 200, 80, 80), 4)
+    part.prepend(0, (105, 100, 190, 230), _BLUR)
+    merged = _merge_fragments([face, part], max_gap=14)
+    assert [(t.frames[0], t.last_frame, t.hits) for t in merged] == [(0, 13, 8)]
+    assert merged[0].boxes[0] == (105, 100, 190, 230)

@@ -1321,12 +1321,16 @@ def _same_face(a: Track, b: Track, max_gap: int) -> bool:
 
 
 def _extends_with_a_part(base: Track, t: Track) -> bool:
-    """Would ``t``, much smaller than ``base`` (a patch of it), extend it in time? A part
-    inside the base's span is absorbed; beyond it, it would stand for the whole face (a
-    soft patch of neck before a head that blurred as it moved)."""
-    outside = t.frames[0] < base.frames[0] or t.last_frame > base.last_frame
-    area = float(np.median([b[2] * b[3] for b in t.boxes]))
-    return outside and area < _PART * float(np.median([b[2] * b[3] for b in base.boxes]))
+    """Would ``t``, much smaller than ``base`` (a patch of it), extend it in time? Beyond
+    the base's span it would stand for the whole face (a soft patch of neck before a head
+    that blurred as it moved). Its boxes there must be small too: a part of the face that
+    the scan followed beside the face's track may have begun on the whole face."""
+    lo, hi = base.frames[0], base.last_frame
+    outside = [b[2] * b[3] for f, b in zip(t.frames, t.boxes, strict=True)
+               if not lo <= f <= hi]
+    part = _PART * float(np.median([b[2] * b[3] for b in base.boxes]))
+    return (bool(outside) and float(np.median(outside)) < part
+            and float(np.median([b[2] * b[3] for b in t.boxes])) < part)
 
 
 def _reach(t: Track, max_gap: int) -> tuple[int, int, int, int, int, int]:
