@@ -3,15 +3,14 @@ that stays wider than a head once its boxes are refined is a blown-out stretch o
 such white patches beside a head were followed through HEVC on bench/finder_foreign.py),
 while a head-shaped light fill, and a wide fill with a face or a head seen around it (an eye
 bar is found on the face it covers), are kept. A dark patch that shades across its middle (a
-shadowed gap between cupboards) needs more than the weak head context a black box draws; one
-whose middle shows texture in most of its frames is no fill at all."""
+shadowed gap between cupboards) needs more than the weak head context a black box draws."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from veilscan.tasks.finder.detail import region_detail
-from veilscan.tasks.finder.finder import _flat_patch_without_head, _textured
+from veilscan.tasks.finder.finder import _flat_patch_without_head
 from veilscan.tasks.finder.tracking import Track
 
 
@@ -70,20 +69,3 @@ def test_a_weak_head_context_vouches_for_a_flat_dark_fill_not_a_shadow() -> None
     seen = _dark_patch(0.12, 0.0)
     seen.faces.append((0.9, 56.0))
     assert not _flat_patch_without_head(seen, asks_head=True)
-
-
-def test_a_fill_track_textured_in_most_frames_is_no_fill() -> None:
-    """A neck below a black box read flat on a few frames (deface's fill through H.264, with
-    a strong head context from the face above): its middle spread 34 levels in the median
-    frame, as much as a fill's dropout shows."""
-    flat = _dark_patch(0.0, 0.15)
-    assert not _textured(flat)
-    rng = np.random.default_rng(3)
-    neck = _fill((60, 50, 56, 72), frames=12)
-    for f, (x, y, w, h) in zip(neck.frames, neck.boxes, strict=True):
-        grey = np.full((200, 240), 235, np.uint8)
-        grey[y:y + h, x:x + w] = rng.integers(170, 235, (h, w), dtype=np.uint8)
-        neck.detail[f] = region_detail(grey, (x, y, w, h))
-    assert _textured(neck)
-    neck.feathered = True  # a feathered fill's box takes in its fade: not judged so
-    assert not _textured(neck)

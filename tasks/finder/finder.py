@@ -1127,8 +1127,7 @@ class RedactionFinder:
                 continue
             if float(np.median([b[2] for b in t.boxes])) > 1.25 * max_w:
                 continue  # most of the frame: a soft picture, not a face redaction
-            if kind == "solid" and (_textured(t)
-                                    or _flat_patch_without_head(t, self._asks_head(t))):
+            if kind == "solid" and _flat_patch_without_head(t, self._asks_head(t)):
                 continue
             if kind not in ("solid", "mosaic") and self._transient(t):
                 continue
@@ -1221,16 +1220,6 @@ def _shaded(track: Track) -> bool:
     spreads = [d.spread for d in track.detail.values()]
     return (not track.feathered and bool(spreads)
             and float(np.median(spreads)) >= _SHADED_SPREAD)
-
-
-def _textured(track: Track) -> bool:
-    """Does the fill's middle show as much texture in most of its frames as a dropout of a
-    fill shows (the dropout rule's floor)? Then the region read flat on a few frames only: a
-    neck below a black box, flattened by the codec where it was first found, is skin and a
-    necklace the rest of the time. (A feathered fill is not judged: see ``_shaded``.)"""
-    spreads = [d.spread for d in track.detail.values()]
-    return (not track.feathered and bool(spreads)
-            and float(np.median(spreads)) >= RULES["solid"].floor)
 
 
 def _flat_patch_without_head(track: Track, asks_head: bool) -> bool:
