@@ -66,9 +66,9 @@ _SURE_CONTEXT = 0.1
 head seen plainly. The kitchen's shadowed gap beside a vase scored 0.05-0.074 on some tries;
 filled faces on the bench scored 0.05-0.3."""
 _SHADED_SPREAD = 2.0
-"""Median p90 - p10 of a fill track's middle (grey levels) from which it shades. Black fills
-on the benches read 0 in the median frame, in H.264 and HEVC alike; the kitchen's dark
-patches that read as fills (shadowed gaps, a screen, dark tiles) read 2-9."""
+"""Median p90 - p10 of a fill track's middle (grey levels) from which it shades. The dark
+fills the benches draw read 0 in the median frame, in H.264 and HEVC alike; the kitchen's
+dark patches that read as fills (the gap beside a vase and five others) read 2-9."""
 _DARK_FILL = 80.0
 """Grey level below which a fill must show a head around it (``dark_fill_needs_head``).
 Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
