@@ -15,7 +15,7 @@ Per setting and type: truth tracks matched (IoU >= 0.3 with the drawn region, as
 bench/finder.py), extra tracks, dropouts found and false dropout frames. About three minutes
 on 2 cores (five with ``--feather``).
 
-    .venv/bin/python bench/finder_padding.py [--feather]
+    .venv/bin/python bench/finder_padding.py [--feather] [--encode-cache DIR]
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from finder import (  # noqa: E402
     EDGE_RECIPES,
     ClipSpec,
+    add_cache_argument,
     dropout_figures,
     load_sources,
+    use_cache,
 )
 
 from veilscan.tasks.finder import DETECTOR_VERSION  # noqa: E402
@@ -66,7 +68,9 @@ def drawn(feather: bool) -> Iterator[tuple[object, float, Recipe]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--feather", action="store_true", help="sweep feathered edges instead")
+    add_cache_argument(ap)
     args = ap.parse_args()
+    use_cache(args)
     t0 = time.perf_counter()
     sources = load_sources(tuple(name for name, _ in SOURCES))
     # (setting, type) -> truth tracks, matched, extra, dropout frames, found, false frames
