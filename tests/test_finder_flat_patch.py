@@ -3,7 +3,8 @@ that stays wider than a head once its boxes are refined is a blown-out stretch o
 such white patches beside a head were followed through HEVC on bench/finder_foreign.py),
 while a head-shaped light fill, and a wide fill with a face or a head seen around it (an eye
 bar is found on the face it covers), are kept. A dark patch that shades across its middle (a
-shadowed gap between cupboards) needs more than the weak head context a black box draws."""
+shadowed gap between cupboards) needs more than the weak head context a black box draws, and
+a light one that shades is scenery too."""
 
 from __future__ import annotations
 
@@ -46,15 +47,16 @@ def test_a_fill_that_must_show_a_head_and_shows_none_is_scenery() -> None:
     assert _flat_patch_without_head(_fill((96, 41, 110, 146)), asks_head=True)
 
 
-def _dark_patch(ramp: float, context: float) -> Track:
-    """A dark fill track on a white wall, its middle measured frame by frame: level 44,
+def _dark_patch(ramp: float, context: float, level: float = 44.0) -> Track:
+    """A dark fill track on a white wall, its middle measured frame by frame: ``level``,
     rising ``ramp`` levels a px left to right (the kitchen's shadowed gap read 2-4 levels
     across its middle; a codec keeps an editor's fill at one level)."""
     t = _fill((60, 50, 56, 72), frames=12)
-    t.fill_level, t.context = 44.0, context
+    t.fill_level, t.context = level, context
+    wall = 235 if level < 128 else 60
     for f, (x, y, w, h) in zip(t.frames, t.boxes, strict=True):
-        grey = np.full((200, 240), 235, np.uint8)
-        grey[y:y + h, x:x + w] = np.clip(44 + ramp * np.arange(w), 0, 255).astype(np.uint8)
+        grey = np.full((200, 240), wall, np.uint8)
+        grey[y:y + h, x:x + w] = np.clip(level + ramp * np.arange(w), 0, 255).astype(np.uint8)
         t.detail[f] = region_detail(grey, (x, y, w, h))
     return t
 
@@ -69,3 +71,10 @@ def test_a_weak_head_context_vouches_for_a_flat_dark_fill_not_a_shadow() -> None
     seen = _dark_patch(0.12, 0.0)
     seen.faces.append((0.9, 56.0))
     assert not _flat_patch_without_head(seen, asks_head=True)
+
+
+def test_a_light_patch_that_shades_is_scenery() -> None:
+    """A light fill needs no head around it, but it must be one level: a napkin on a table,
+    which HEVC flattened enough to read as a fill over six frames, spread 4 levels."""
+    assert not _flat_patch_without_head(_dark_patch(0.0, 0.0, level=180.0), asks_head=False)
+    assert _flat_patch_without_head(_dark_patch(0.12, 0.0, level=180.0), asks_head=False)

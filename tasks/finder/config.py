@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DETECTOR_VERSION = "finder-0.44"
+DETECTOR_VERSION = "finder-0.45"
 """Bump whenever detection behaviour changes: the scan ledger keys on it."""
 
 

@@ -66,9 +66,10 @@ _SURE_CONTEXT = 0.1
 head seen plainly. The kitchen's shadowed gap beside a vase scored 0.05-0.074 on some tries;
 filled faces on the bench scored 0.05-0.3."""
 _SHADED_SPREAD = 2.0
-"""Median p90 - p10 of a fill track's middle (grey levels) from which it shades. The dark
-fills the benches draw read 0 in the median frame, in H.264 and HEVC alike; the kitchen's
-dark patches that read as fills (the gap beside a vase and five others) read 2-9."""
+"""Median p90 - p10 of a fill track's middle (grey levels) from which it shades. The fills
+the benches draw (black, blue, skin, white) read 0 in the median frame, in H.264 and HEVC
+alike; the kitchen's dark patches that read as fills (the gap beside a vase and five others)
+read 2-9, its napkin read as a light fill through HEVC 4."""
 _DARK_FILL = 80.0
 """Grey level below which a fill must show a head around it (``dark_fill_needs_head``).
 Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
@@ -1227,12 +1228,16 @@ def _flat_patch_without_head(track: Track, asks_head: bool) -> bool:
     it), and it either had to show one (``_asks_head``: a tile, a screen, a coaster) or its
     boxes, once refined, are wider than a head (``FLAT_MIN_ASPECT``): a blown-out stretch of
     white wall beside a head, which HEVC flattens to one level. An eye bar is wide too, but
-    is found on the face it covers, so it has that face. A weak head context does not vouch
-    for a patch that shades (``_shaded``): a shadowed gap between cupboards draws as weak a
-    response from the cabinets and flowers around it as a black box draws from a head."""
-    if track.faces:
+    is found on the face it covers, so it has that face. A patch that shades (``_shaded``)
+    is scenery unless a face or a head seen plainly vouches for it: an editor's fill, of any
+    colour, is one level, and a weak head context is no proof (a shadowed gap between
+    cupboards draws as weak a response from the cabinets and flowers around it as a black
+    box draws from a head; a napkin on a table, flattened by HEVC, draws none)."""
+    if track.faces or track.context >= _SURE_CONTEXT:
         return False
-    if track.context and (track.context >= _SURE_CONTEXT or not _shaded(track)):
+    if _shaded(track):
+        return True
+    if track.context:
         return False
     aspect = float(np.median([b[3] / max(b[2], 1) for b in track.boxes]))
     return asks_head or aspect < FLAT_MIN_ASPECT
