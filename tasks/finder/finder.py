@@ -1215,11 +1215,12 @@ def _block(track: Track) -> float:
 
 def _shaded(track: Track) -> bool:
     """Does the fill's middle shade across it in most frames (``_SHADED_SPREAD``)? An editor
-    draws one colour, which the codec keeps flat; a shadow falls off across the patch. A
-    feathered fill's box takes in its fade, whose ramp reaches into the middle: it is not
-    judged so."""
+    draws one colour, which the codec keeps flat; a shadow falls off across the patch. Not
+    judged so: a feathered fill (its box takes in its fade, whose ramp reaches into the
+    middle), and a dark fill of a vivid colour, whose grey level carries the codec's colour
+    errors (a blue oval on a 41 px face read 2 through H.264): its colour vouches for it."""
     spreads = [d.spread for d in track.detail.values()]
-    return (not track.feathered and bool(spreads)
+    return (not track.feathered and track.fill_chroma < VIVID_CHROMA and bool(spreads)
             and float(np.median(spreads)) >= _SHADED_SPREAD)
 
 
