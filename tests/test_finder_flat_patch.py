@@ -12,6 +12,7 @@ import numpy as np
 
 from veilscan.tasks.finder.detail import region_detail
 from veilscan.tasks.finder.finder import _flat_patch_without_head
+from veilscan.tasks.finder.measure import VIVID_CHROMA
 from veilscan.tasks.finder.tracking import Track
 
 
@@ -78,3 +79,12 @@ def test_a_light_patch_that_shades_is_scenery() -> None:
     which HEVC flattened enough to read as a fill over six frames, spread 4 levels."""
     assert not _flat_patch_without_head(_dark_patch(0.0, 0.0, level=180.0), asks_head=False)
     assert _flat_patch_without_head(_dark_patch(0.12, 0.0, level=180.0), asks_head=False)
+
+
+def test_a_vivid_dark_fill_is_not_judged_by_its_shading() -> None:
+    """A saturated blue oval on a 41 px face read a median spread of 2 through H.264: the
+    codec's colour errors show in its grey level. Its colour vouches for it instead."""
+    blue = _dark_patch(0.05, 0.0, level=68.0)
+    assert _flat_patch_without_head(blue, asks_head=False)  # a grey one this shaded is not kept
+    blue.fill_chroma = float(VIVID_CHROMA) + 100.0
+    assert not _flat_patch_without_head(blue, asks_head=False)
