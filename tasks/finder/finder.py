@@ -68,8 +68,9 @@ filled faces on the bench scored 0.05-0.3."""
 _SHADED_SPREAD = 2.0
 """Median p90 - p10 of a fill track's middle (grey levels) from which it shades. The fills
 the benches draw (black, blue, skin, white) read 0 in the median frame, in H.264 and HEVC
-alike; the kitchen's dark patches that read as fills (the gap beside a vase and five others)
-read 2-9, its napkin read as a light fill through HEVC 4."""
+alike, but for a blue one on a 41 px face (2; see ``_shaded``); the kitchen's dark patches
+that read as fills (the gap beside a vase and five others) read 2-9, its napkin read as a
+light fill through HEVC 4."""
 _DARK_FILL = 80.0
 """Grey level below which a fill must show a head around it (``dark_fill_needs_head``).
 Black and dark fills over real faces always did (0.05-0.5 in some view within six frames);
