@@ -48,10 +48,11 @@ def test_a_fill_that_must_show_a_head_and_shows_none_is_scenery() -> None:
     assert _flat_patch_without_head(_fill((96, 41, 110, 146)), asks_head=True)
 
 
-def _dark_patch(ramp: float, context: float, level: float = 44.0) -> Track:
-    """A dark fill track on a white wall, its middle measured frame by frame: ``level``,
-    rising ``ramp`` levels a px left to right (the kitchen's shadowed gap read 2-4 levels
-    across its middle; a codec keeps an editor's fill at one level)."""
+def _patch(ramp: float, context: float, level: float = 44.0) -> Track:
+    """A fill track (dark on a white wall by default, light on a dark one), its middle
+    measured frame by frame: ``level``, rising ``ramp`` levels a px left to right (the
+    kitchen's shadowed gap read 2-4 levels across its middle; a codec keeps an editor's fill
+    at one level)."""
     t = _fill((60, 50, 56, 72), frames=12)
     t.fill_level, t.context = level, context
     wall = 235 if level < 128 else 60
@@ -65,11 +66,11 @@ def _dark_patch(ramp: float, context: float, level: float = 44.0) -> Track:
 def test_a_weak_head_context_vouches_for_a_flat_dark_fill_not_a_shadow() -> None:
     # 0.064: what CenterFace gave the kitchen's gap beside a vase, and a black box on the
     # bench's pose GIFs (0.05-0.07 in the best view)
-    assert not _flat_patch_without_head(_dark_patch(0.0, 0.064), asks_head=True)
-    assert _flat_patch_without_head(_dark_patch(0.12, 0.064), asks_head=True)
+    assert not _flat_patch_without_head(_patch(0.0, 0.064), asks_head=True)
+    assert _flat_patch_without_head(_patch(0.12, 0.064), asks_head=True)
     # a head seen plainly around it, or a face seen in it, still vouches for it
-    assert not _flat_patch_without_head(_dark_patch(0.12, 0.15), asks_head=True)
-    seen = _dark_patch(0.12, 0.0)
+    assert not _flat_patch_without_head(_patch(0.12, 0.15), asks_head=True)
+    seen = _patch(0.12, 0.0)
     seen.faces.append((0.9, 56.0))
     assert not _flat_patch_without_head(seen, asks_head=True)
 
@@ -77,14 +78,14 @@ def test_a_weak_head_context_vouches_for_a_flat_dark_fill_not_a_shadow() -> None
 def test_a_light_patch_that_shades_is_scenery() -> None:
     """A light fill needs no head around it, but it must be one level: a napkin on a table,
     which HEVC flattened enough to read as a fill over six frames, spread 4 levels."""
-    assert not _flat_patch_without_head(_dark_patch(0.0, 0.0, level=180.0), asks_head=False)
-    assert _flat_patch_without_head(_dark_patch(0.12, 0.0, level=180.0), asks_head=False)
+    assert not _flat_patch_without_head(_patch(0.0, 0.0, level=180.0), asks_head=False)
+    assert _flat_patch_without_head(_patch(0.12, 0.0, level=180.0), asks_head=False)
 
 
 def test_a_vivid_dark_fill_is_not_judged_by_its_shading() -> None:
     """A saturated blue oval on a 41 px face read a median spread of 2 through H.264: the
     codec's colour errors show in its grey level. Its colour vouches for it instead."""
-    blue = _dark_patch(0.05, 0.0, level=68.0)
+    blue = _patch(0.05, 0.0, level=68.0)
     assert _flat_patch_without_head(blue, asks_head=False)  # a grey one this shaded is not kept
     blue.fill_chroma = float(VIVID_CHROMA) + 100.0
     assert not _flat_patch_without_head(blue, asks_head=False)
